@@ -1,0 +1,14 @@
+// Owns the contract between transports and the responder: query bytes in, response bytes (or nothing) out.
+
+export type Transport = 'udp' | 'tcp';
+
+export interface QueryContext {
+  readonly transport: Transport;
+}
+
+/**
+ * The one function every transport calls. Returns the response bytes, or `null` when the
+ * message must be dropped (e.g. it is itself a response). Never throws for any input bytes.
+ * The returned buffer may be reused by the responder after the next call: send or copy it first.
+ */
+export type RespondFn = (query: Uint8Array, ctx: QueryContext) => Uint8Array | null;
