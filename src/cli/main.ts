@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
+
+const usage = `usage: dunlin <command> [options]
+
+commands:
+  serve        serve zones over UDP and TCP (dunlin serve --help)
+  check-zone   validate a zone file and print it in canonical form
+  sockstat     show a running server's connections, fds and socket states
+
+exit codes: 0 ok, 1 failure, 2 usage`;
+
+type CommandMain = (args: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<CommandMain>> = {
+  serve: async () => (await import('./serve.ts')).main,
+  'check-zone': async () => (await import('./check-zone.ts')).main,
+  sockstat: async () => (await import('./sockstat.ts')).main,
+};
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(usage + '\n');
+    return cmd === undefined ? 2 : 0;
+  }
+  const load = commands[cmd];
+  if (!load) {
+    process.stderr.write(`dunlin: unknown command "${cmd}"\n${usage}\n`);
+    return 2;
+  }
+  const main = await load();
+  return main(rest);
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`dunlin: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+}
