@@ -136,6 +136,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const key = await writeKey(keyPath);
   const sampler = new SockstatSampler(handlers, { leakAfterMs: opts.leakAfterMs ?? DEFAULTS.leakAfterMs });
   const sockets = new Set<Socket>();
+  // Commands still running (they may hold /proc files open); close() waits for them.
+  const inflight = new Set<Promise<void>>();
+  const track = (p: Promise<void>): Promise<void> => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    return p;
+  };
 
   const run = async (command: Command, args: { limit?: number }): Promise<unknown> => {
     switch (command) {
@@ -209,7 +216,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     };
     const handleLine = (line: string): void => {
       pending++;
-      chain = chain.then(async () => {
+      chain = track(chain.then(async () => {
         if (socket.destroyed) return;
         try {
           const { command, args } = parse(line);
@@ -227,7 +234,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
           pending--;
           if (peerEnded && pending === 0 && !socket.destroyed) socket.end();
         }
-      });
+      }));
     };
 
     socket.setEncoding('utf8');
@@ -265,11 +272,12 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   server.on('error', (err) => log.error({ err: errCode(err) ?? String(err) }, 'control: server error'));
   await chmod(path, 0o600);
 
-  let ticking = false;
+  // One tick at a time; close() awaits the one in flight so no /proc file is left open behind it.
+  let ticking: Promise<void> | undefined;
   const timer = sampleIntervalMs > 0 ? setInterval(() => {
-    if (ticking) return;
-    ticking = true;
-    sampler.tick().catch((err: unknown) => log.warn({ err: String(err) }, 'control: background sample failed')).finally(() => { ticking = false; });
+    ticking ??= sampler.tick()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'control: background sample failed'))
+      .finally(() => { ticking = undefined; });
   }, sampleIntervalMs) : undefined;
   timer?.unref();
 
@@ -283,6 +291,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const s of sockets) s.destroy();
         await closed;
+        await ticking;
+        await Promise.all(inflight);
         await unlink(keyPath).catch(() => undefined);
         // server.close() unlinks the socket path itself; this covers an abrupt listen failure.
         await unlink(path).catch(() => undefined);
