@@ -1,0 +1,207 @@
+// Owns the zone-level checks after parsing: apex SOA/NS, CNAME/DNAME rules, delegations and glue, RRset merging.
+import { RRType, typeToText } from '../wire/constants.ts';
+import type { Name } from '../wire/name.ts';
+import type { ResourceRecord } from '../wire/record.ts';
+import { canonicalKey } from './canonical.ts';
+import type { Positions } from './problems.ts';
+import { Problems } from './problems.ts';
+import type { ZoneLoadResult } from './types.ts';
+
+interface RRsetInfo {
+  /** Indexes into the input records, duplicates removed. */
+  readonly idx: number[];
+  /** Canonical RDATA keys already present. */
+  readonly seen: Set<string>;
+  ttl: number;
+  ttlDiffers: number; // index of the first record with a different TTL, or -1
+}
+
+interface NodeInfo {
+  readonly name: Name;
+  readonly sets: Map<number, RRsetInfo>;
+}
+
+/** Types that may sit beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5: the DNSSEC records of the CNAME). */
+const CNAME_COMPANIONS = new Set<number>([RRType.CNAME, RRType.RRSIG, RRType.NSEC]);
+/** Types authoritative at a zone cut in the parent (RFC 4035 §2.6); A/AAAA there are glue. */
+const AT_CUT = new Set<number>([RRType.NS, RRType.DS, RRType.RRSIG, RRType.NSEC, RRType.A, RRType.AAAA]);
+
+/** Wire-form key of the parent of the name with wire key `key` (labels are length-prefixed). */
+function parentKey(key: string): string {
+  return key.slice(key.charCodeAt(0) + 1);
+}
+
+/** Decodes a wire key back to a readable name for messages. */
+function keyText(key: string, names: Map<string, NodeInfo>): string {
+  const n = names.get(key);
+  if (n) return n.name.toText();
+  let s = '';
+  let p = 0;
+  while (p < key.length && key.charCodeAt(p) !== 0) {
+    const l = key.charCodeAt(p);
+    s += key.slice(p + 1, p + 1 + l) + '.';
+    p += l + 1;
+  }
+  return s || '.';
+}
+
+/** Target name key of an NS RDATA (the whole RDATA is the uncompressed name, RFC 1035 §3.3.11). */
+function rdataNameKey(rdata: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < rdata.length; i++) {
+    const b = rdata[i]!;
+    s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+  }
+  return s;
+}
+
+/**
+ * Checks a parsed zone and returns the records to serve. Errors reject the whole zone (records
+ * empty); warnings keep it. Positions (from the parser) give each problem its file:line:col.
+ */
+export function checkZone(origin: Name, records: readonly ResourceRecord[], positions?: Positions, file = ''): ZoneLoadResult {
+  const problems = new Problems();
+  const where = (i: number): [string, number, number] => {
+    const p = positions?.get(i);
+    return p ? [p.file, p.line, p.col] : [file, 0, 0];
+  };
+  const err = (i: number, msg: string): void => problems.error(...where(i), msg);
+  const warn = (i: number, msg: string): void => problems.warning(...where(i), msg);
+
+  const nodes = new Map<string, NodeInfo>();
+  const okey = origin.key;
+  for (let i = 0; i < records.length; i++) {
+    const rr = records[i]!;
+    if (!rr.name.isSubdomainOf(origin)) {
+      warn(i, `${rr.name.toText()} is out of zone ${origin.toText()}: record ignored`);
+      continue;
+    }
+    let node = nodes.get(rr.name.key);
+    if (!node) {
+      node = { name: rr.name, sets: new Map() };
+      nodes.set(rr.name.key, node);
+    }
+    let set = node.sets.get(rr.type);
+    const key = canonicalKey(rr.type, rr.rdata);
+    if (!set) {
+      set = { idx: [i], seen: new Set([key]), ttl: rr.ttl, ttlDiffers: -1 };
+      node.sets.set(rr.type, set);
+      continue;
+    }
+    if (rr.ttl !== set.ttl) {
+      if (set.ttlDiffers < 0) set.ttlDiffers = i;
+      if (rr.ttl < set.ttl) set.ttl = rr.ttl;
+    }
+    // Duplicate records are one record (RFC 2181 §5): merged silently.
+    if (set.seen.has(key)) continue;
+    set.seen.add(key);
+    set.idx.push(i);
+  }
+
+  // Apex: exactly one SOA (RFC 1035 §5.2) and an NS RRset (RFC 1034 §4.2.1).
+  const apex = nodes.get(okey);
+  const soa = apex?.sets.get(RRType.SOA);
+  if (!soa) problems.error(file, 0, 0, `no SOA record at the zone apex ${origin.toText()}: expected exactly one`);
+  else if (soa.idx.length > 1) err(soa.idx[1]!, `more than one SOA record at the zone apex ${origin.toText()}: expected exactly one`);
+  if (!apex?.sets.has(RRType.NS)) problems.error(...(soa ? where(soa.idx[0]!) : [file, 0, 0] as [string, number, number]), `no NS records at the zone apex ${origin.toText()}`);
+
+  const cuts = new Set<string>();
+  const dnames = new Set<string>();
+  for (const [key, node] of nodes) {
+    if (key !== okey && node.sets.has(RRType.NS)) cuts.add(key);
+    if (node.sets.has(RRType.DNAME)) dnames.add(key);
+  }
+
+  for (const [key, node] of nodes) {
+    const nameText = (): string => node.name.toText();
+    for (const [type, set] of node.sets) {
+      if (set.ttlDiffers >= 0) {
+        warn(set.ttlDiffers, `TTLs differ in the ${nameText()} ${typeToText(type)} RRset: using the lowest, ${set.ttl} (RFC 2181 §5.2)`);
+      }
+    }
+    if (key !== okey) {
+      const s = node.sets.get(RRType.SOA);
+      if (s) err(s.idx[0]!, `SOA record at ${nameText()}: expected it only at the zone apex ${origin.toText()}`);
+    }
+    const cname = node.sets.get(RRType.CNAME);
+    if (cname) {
+      if (cname.idx.length > 1) err(cname.idx[1]!, `more than one CNAME record at ${nameText()} (RFC 2181 §10.1)`);
+      for (const [type, set] of node.sets) {
+        if (!CNAME_COMPANIONS.has(type)) {
+          err(set.idx[0]!, `CNAME and other data at ${nameText()}: ${typeToText(type)} cannot share a name with a CNAME (RFC 2181 §10.1)`);
+        }
+      }
+    }
+    const dname = node.sets.get(RRType.DNAME);
+    if (dname && dname.idx.length > 1) err(dname.idx[1]!, `more than one DNAME record at ${nameText()} (RFC 6672 §2.4)`);
+
+    // Ancestors between this name and the apex: DNAMEs and zone cuts above it.
+    if (key !== okey) {
+      let below = '';
+      let dnameAbove = '';
+      for (let k = parentKey(key); k.length > okey.length; k = parentKey(k)) {
+        if (!dnameAbove && dnames.has(k)) dnameAbove = k;
+        if (cuts.has(k)) below = k;
+      }
+      const firstIdx = node.sets.values().next().value!.idx[0]!;
+      if (dnameAbove) {
+        err(firstIdx, `${nameText()} is below the DNAME at ${keyText(dnameAbove, nodes)}: names below a DNAME cannot have data (RFC 6672 §2.3)`);
+      } else if (below) {
+        const nonGlue = [...node.sets.keys()].filter((t) => t !== RRType.A && t !== RRType.AAAA);
+        if (nonGlue.length > 0) {
+          warn(node.sets.get(nonGlue[0]!)!.idx[0]!, `${nameText()} ${nonGlue.map(typeToText).join(' ')} is below the delegation at ${keyText(below, nodes)}: occluded, never served`);
+        }
+      } else if (cuts.has(key)) {
+        const other = [...node.sets.keys()].filter((t) => !AT_CUT.has(t));
+        if (other.length > 0) {
+          warn(node.sets.get(other[0]!)!.idx[0]!, `${nameText()} ${other.map(typeToText).join(' ')} at the delegation point: occluded by the NS records, never served`);
+        }
+      }
+    }
+
+    // Name servers that live inside this zone need addresses: glue below a cut, or authoritative A/AAAA.
+    const ns = node.sets.get(RRType.NS);
+    if (ns) {
+      for (const i of ns.idx) {
+        const tkey = rdataNameKey(records[i]!.rdata);
+        if (tkey.length < okey.length || !tkey.endsWith(okey)) continue;
+        let cut = '';
+        let dn = false;
+        let k = tkey;
+        for (; k.length > okey.length; k = parentKey(k)) {
+          if (cuts.has(k)) cut = k;
+          if (k !== tkey && dnames.has(k)) dn = true;
+        }
+        // endsWith alone is not a label boundary (a label may contain the octet 0x07): the walk must land on the apex.
+        if (k !== okey) continue;
+        if (dn) continue;
+        const target = nodes.get(tkey);
+        const hasAddr = !!target && (target.sets.has(RRType.A) || target.sets.has(RRType.AAAA));
+        const tText = keyText(tkey, nodes);
+        if (target?.sets.has(RRType.CNAME)) {
+          err(i, `NS target ${tText} is a CNAME: expected a name with address records (RFC 2181 §10.3)`);
+        } else if (!hasAddr) {
+          if (cut) err(i, `missing glue: NS target ${tText} is below the delegation at ${keyText(cut, nodes)} but has no A or AAAA record`);
+          else err(i, `NS target ${tText} is in this zone but has no A or AAAA record`);
+        }
+      }
+    }
+  }
+
+  const { errors, warnings } = problems.finish(file);
+  if (errors.length > 0) return { origin, records: [], errors, warnings, serial: null };
+
+  const out: ResourceRecord[] = [];
+  for (const node of nodes.values()) {
+    for (const set of node.sets.values()) {
+      for (const i of set.idx) {
+        const rr = records[i]!;
+        out.push(rr.ttl === set.ttl ? rr : { name: rr.name, type: rr.type, class: rr.class, ttl: set.ttl, rdata: rr.rdata });
+      }
+    }
+  }
+  const soaRdata = records[soa!.idx[0]!]!.rdata;
+  const n = soaRdata.length;
+  const serial = ((soaRdata[n - 20]! << 24) | (soaRdata[n - 19]! << 16) | (soaRdata[n - 18]! << 8) | soaRdata[n - 17]!) >>> 0;
+  return { origin, records: out, errors, warnings, serial };
+}

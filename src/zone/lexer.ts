@@ -1,0 +1,217 @@
+// Owns master-file tokenisation (RFC 1035 §5.1): logical entries, parentheses, comments, quotes, escapes, positions.
+
+/** One token with its 1-based position. `text` is a raw slice of the source: escapes are NOT processed. */
+export interface Token {
+  readonly text: string;
+  /** True when written in double quotes (the quotes are not part of `text`). */
+  readonly quoted: boolean;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** One logical entry: the tokens of one line, or of several lines joined by parentheses. */
+export interface Entry {
+  readonly tokens: Token[];
+  /** The entry's first physical line starts with white space: the owner is the previous owner (RFC 1035 §5.1). */
+  readonly blankOwner: boolean;
+  readonly line: number;
+}
+
+export interface LexProblem {
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+/** Longest single token: an RDATA is at most 65535 octets (RFC 1035 §3.2.1), so no sane token is longer. */
+export const MAX_TOKEN_LENGTH = 65535;
+/** Most tokens in one entry: each token is at least one RDATA octet, plus owner/TTL/class/type. */
+export const MAX_ENTRY_TOKENS = 65535 + 8;
+/** Most physical lines one parenthesised entry may span before it is reported as a runaway "(". */
+export const MAX_ENTRY_LINES = 10000;
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const SEMI = 0x3b;
+const LPAREN = 0x28;
+const RPAREN = 0x29;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * A hand-written scanner over one file's text. `next()` returns the next non-empty entry or null
+ * at the end. On a syntax error it reports once and resynchronises at the next physical line
+ * (outside any parentheses), so that every error in a file can be listed in one run.
+ */
+export class Lexer {
+  readonly #src: string;
+  readonly #len: number;
+  #pos = 0;
+  #line = 1;
+  #lineStart = 0;
+  readonly #report: (p: LexProblem) => void;
+
+  constructor(src: string, report: (p: LexProblem) => void) {
+    this.#src = src;
+    this.#len = src.length;
+    this.#report = report;
+    // A UTF-8 byte order mark, decoded either as UTF-8 (U+FEFF) or as latin1 (three characters).
+    if (src.charCodeAt(0) === 0xfeff) this.#pos = this.#lineStart = 1;
+    else if (src.startsWith('\u00ef\u00bb\u00bf')) this.#pos = this.#lineStart = 3;
+  }
+
+  get line(): number {
+    return this.#line;
+  }
+
+  #col(pos: number): number {
+    return pos - this.#lineStart + 1;
+  }
+
+  /** Skips to just after the next line feed (or to the end). */
+  #skipLine(): void {
+    const nl = this.#src.indexOf('\n', this.#pos);
+    if (nl < 0) {
+      this.#pos = this.#len;
+    } else {
+      this.#pos = nl + 1;
+      this.#line++;
+      this.#lineStart = this.#pos;
+    }
+  }
+
+  next(): Entry | null {
+    const src = this.#src;
+    const len = this.#len;
+    for (;;) {
+      if (this.#pos >= len) return null;
+      const startLine = this.#line;
+      const first = src.charCodeAt(this.#pos);
+      const blankOwner = first === SPACE || first === TAB;
+      const tokens: Token[] = [];
+      let depth = 0;
+      let parenLine = 0;
+      let parenCol = 0;
+      let failed = false;
+      // Scan one logical entry.
+      scan: while (this.#pos < len) {
+        const c = src.charCodeAt(this.#pos);
+        if (c === SPACE || c === TAB || c === CR) {
+          this.#pos++;
+          continue;
+        }
+        if (c === LF) {
+          this.#pos++;
+          this.#line++;
+          this.#lineStart = this.#pos;
+          if (depth === 0) break;
+          if (this.#line - parenLine > MAX_ENTRY_LINES) {
+            this.#report({ line: parenLine, col: parenCol, message: `"(" opened here is still open ${MAX_ENTRY_LINES} lines later; expected ")"` });
+            failed = true;
+            break;
+          }
+          continue;
+        }
+        if (c === SEMI) {
+          // Comment to the end of the physical line; the newline itself is handled above.
+          const nl = src.indexOf('\n', this.#pos);
+          this.#pos = nl < 0 ? len : nl;
+          continue;
+        }
+        if (c === LPAREN) {
+          if (depth > 0) {
+            // RFC 1035 §5.1 parentheses group lines; nesting them has no meaning (Knot rejects it too).
+            this.#report({ line: this.#line, col: this.#col(this.#pos), message: `nested "(": expected ")" to close the "(" at line ${parenLine} first` });
+            failed = true;
+            break;
+          }
+          depth = 1;
+          parenLine = this.#line;
+          parenCol = this.#col(this.#pos);
+          this.#pos++;
+          continue;
+        }
+        if (c === RPAREN) {
+          if (depth === 0) {
+            this.#report({ line: this.#line, col: this.#col(this.#pos), message: 'unbalanced ")": no "(" is open' });
+            failed = true;
+            break;
+          }
+          depth = 0;
+          this.#pos++;
+          continue;
+        }
+        if (tokens.length >= MAX_ENTRY_TOKENS) {
+          this.#report({ line: this.#line, col: this.#col(this.#pos), message: `more than ${MAX_ENTRY_TOKENS} tokens in one entry` });
+          failed = true;
+          break;
+        }
+        const line = this.#line;
+        const col = this.#col(this.#pos);
+        if (c === QUOTE) {
+          const start = ++this.#pos;
+          for (;;) {
+            if (this.#pos >= len) {
+              this.#report({ line, col, message: 'unterminated quoted string: expected a closing \'"\' before the end of the file' });
+              failed = true;
+              break scan;
+            }
+            const q = src.charCodeAt(this.#pos);
+            if (q === QUOTE) break;
+            if (q === LF) {
+              this.#report({ line, col, message: 'unterminated quoted string: expected a closing \'"\' before the end of the line' });
+              failed = true;
+              break scan;
+            }
+            this.#pos += q === BACKSLASH && this.#pos + 1 < len && src.charCodeAt(this.#pos + 1) !== LF ? 2 : 1;
+          }
+          if (this.#pos - start > MAX_TOKEN_LENGTH) {
+            this.#report({ line, col, message: `quoted string longer than ${MAX_TOKEN_LENGTH} characters` });
+            failed = true;
+            break;
+          }
+          tokens.push({ text: src.slice(start, this.#pos), quoted: true, line, col });
+          this.#pos++;
+          continue;
+        }
+        // Unquoted token: up to white space or a special character; `\X` keeps X literal.
+        const start = this.#pos;
+        for (;;) {
+          if (this.#pos >= len) break;
+          const t = src.charCodeAt(this.#pos);
+          if (t === SPACE || t === TAB || t === LF || t === CR || t === SEMI || t === LPAREN || t === RPAREN || t === QUOTE) break;
+          if (t === BACKSLASH) {
+            const n = this.#pos + 1 < len ? src.charCodeAt(this.#pos + 1) : -1;
+            if (n === -1 || n === LF || n === CR) {
+              this.#report({ line, col: this.#col(this.#pos), message: 'backslash at the end of a line: expected an escaped character' });
+              failed = true;
+              break scan;
+            }
+            this.#pos += 2;
+            continue;
+          }
+          this.#pos++;
+        }
+        if (this.#pos - start > MAX_TOKEN_LENGTH) {
+          this.#report({ line, col, message: `token longer than ${MAX_TOKEN_LENGTH} characters` });
+          failed = true;
+          break;
+        }
+        tokens.push({ text: src.slice(start, this.#pos), quoted: false, line, col });
+      }
+      if (failed) {
+        // Resynchronise: drop the rest of this physical line and start afresh outside parentheses.
+        if (this.#pos < len && src.charCodeAt(this.#pos - 1) !== LF) this.#skipLine();
+        continue;
+      }
+      if (depth > 0 && this.#pos >= len) {
+        this.#report({ line: parenLine, col: parenCol, message: 'unbalanced "(": expected ")" before the end of the file' });
+        continue;
+      }
+      if (tokens.length === 0) continue;
+      return { tokens, blankOwner, line: startLine };
+    }
+  }
+}

@@ -1,0 +1,400 @@
+// Owns master-file parsing (RFC 1035 §5, RFC 2308 $TTL, RFC 3597, BIND $GENERATE): entries -> records with positions.
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { classFromText, classToText, isMetaType, RRType, typeFromText, typeToText } from '../wire/constants.ts';
+import { TextError } from '../wire/errors.ts';
+import { Name } from '../wire/name.ts';
+import type { ResourceRecord } from '../wire/record.ts';
+import { rdataFromText } from '../wire/registry.ts';
+import { parseRange, parseTemplate } from './generate.ts';
+import type { Template } from './generate.ts';
+import { Lexer } from './lexer.ts';
+import type { Token } from './lexer.ts';
+import { Positions, Problems } from './problems.ts';
+import { looksLikeTtl, parseTtl } from './ttl.ts';
+import type { ZoneProblem } from './types.ts';
+
+/** Deepest $INCLUDE nesting (BIND and Knot have similar limits; 16 is far beyond real use). */
+export const MAX_INCLUDE_DEPTH = 16;
+
+export interface ParseOptions {
+  readonly origin: Name;
+  /** Name used in problem positions; also the base directory for relative $INCLUDE paths. */
+  readonly file: string;
+  /** Reads an included file (latin1, one character per octet). Without it $INCLUDE is an error. */
+  readonly readFile?: (path: string) => string;
+  /** Errors listed before "and N more". */
+  readonly maxErrors?: number;
+}
+
+export interface ParseResult {
+  /** Parsed records in file order; empty when there are errors (a zone is never half-loaded). */
+  readonly records: ResourceRecord[];
+  /** positions.get(i) is where records[i] was written. */
+  readonly positions: Positions;
+  readonly errors: ZoneProblem[];
+  readonly warnings: ZoneProblem[];
+}
+
+/** State scoped to one file: an included file's changes never leak back (RFC 1035 §5.1). */
+interface Scope {
+  origin: Name;
+  /** $TTL (RFC 2308 §4), or null before the first $TTL. */
+  defaultTtl: number | null;
+  /** Last explicitly written TTL (RFC 1035 §5.1), or null. */
+  lastTtl: number | null;
+  owner: Name | null;
+  ownerText: string;
+  ownerOrigin: Name | null;
+}
+
+interface Pending {
+  readonly index: number;
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+const typeCache = new Map<string, number>();
+
+function lookupType(text: string): number | undefined {
+  let t = typeCache.get(text);
+  if (t === undefined) {
+    t = typeFromText(text);
+    if (t !== undefined && typeCache.size < 4096) typeCache.set(text, t);
+  }
+  return t;
+}
+
+/** Class mnemonic or CLASSnnn; a cheap first-character test keeps type tokens off the slow path. */
+function lookupClass(text: string): number | undefined {
+  const c = text.charCodeAt(0) | 0x20;
+  if (c !== 0x69 /* i */ && c !== 0x63 /* c */ && c !== 0x68 /* h */) return undefined;
+  if (text.length === 2 && (text === 'IN' || text === 'in' || text === 'In' || text === 'iN')) return 1;
+  return classFromText(text);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+class ZoneParser {
+  readonly problems: Problems;
+  readonly positions = new Positions();
+  records: ResourceRecord[] = [];
+  readonly #readFile: ((path: string) => string) | undefined;
+  readonly #includeStack: string[] = [];
+  readonly #pendingTtl: Pending[] = [];
+  #soaMinimum: number | null = null;
+  #warned1035 = false;
+
+  constructor(opts: ParseOptions) {
+    this.problems = new Problems(opts.maxErrors);
+    this.#readFile = opts.readFile;
+    this.#includeStack.push(resolve(opts.file));
+  }
+
+  parseFile(text: string, file: string, scope: Scope): void {
+    const fileId = this.positions.fileId(file);
+    const lexer = new Lexer(text, (p) => this.problems.error(file, p.line, p.col, p.message));
+    for (let e = lexer.next(); e !== null; e = lexer.next()) {
+      const toks = e.tokens;
+      const first = toks[0]!;
+      if (!e.blankOwner && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
+        this.#directive(toks, file, scope);
+        continue;
+      }
+      this.#record(toks, e.blankOwner, file, fileId, scope);
+    }
+  }
+
+  #error(file: string, tok: Token, msg: string): void {
+    this.problems.error(file, tok.line, tok.col, msg);
+  }
+
+  #directive(toks: Token[], file: string, scope: Scope): void {
+    const d = toks[0]!;
+    const name = d.text.toUpperCase();
+    switch (name) {
+      case '$ORIGIN': {
+        const arg = toks[1];
+        if (!arg || arg.quoted) return this.#error(file, arg ?? d, '$ORIGIN: expected a domain name');
+        if (toks.length > 2) return this.#error(file, toks[2]!, `$ORIGIN: expected the end of the line, found "${toks[2]!.text}"`);
+        try {
+          // A relative $ORIGIN is relative to the current origin, as BIND and Knot read it.
+          scope.origin = Name.fromText(arg.text, scope.origin);
+        } catch (err) {
+          this.#error(file, arg, `$ORIGIN: ${message(err)}`);
+        }
+        return;
+      }
+      case '$TTL': {
+        const arg = toks[1];
+        if (!arg || arg.quoted) return this.#error(file, arg ?? d, '$TTL: expected a TTL (seconds, or units like 1h30m)');
+        if (toks.length > 2) return this.#error(file, toks[2]!, `$TTL: expected the end of the line, found "${toks[2]!.text}"`);
+        const ttl = parseTtl(arg.text);
+        if (typeof ttl === 'string') return this.#error(file, arg, `$TTL: ${ttl}`);
+        scope.defaultTtl = ttl;
+        return;
+      }
+      case '$INCLUDE':
+        return this.#include(toks, file, scope);
+      case '$GENERATE':
+        return this.#generate(toks, file, scope);
+      default:
+        return this.#error(file, d, `unknown directive "${d.text}": expected $ORIGIN, $TTL, $INCLUDE or $GENERATE`);
+    }
+  }
+
+  #include(toks: Token[], file: string, scope: Scope): void {
+    const d = toks[0]!;
+    const pathTok = toks[1];
+    if (!pathTok) return this.#error(file, d, '$INCLUDE: expected a file name');
+    if (toks.length > 3) return this.#error(file, toks[3]!, `$INCLUDE: expected the end of the line, found "${toks[3]!.text}"`);
+    let origin = scope.origin;
+    const originTok = toks[2];
+    if (originTok) {
+      try {
+        origin = Name.fromText(originTok.text, scope.origin);
+      } catch (err) {
+        return this.#error(file, originTok, `$INCLUDE: ${message(err)}`);
+      }
+    }
+    if (!this.#readFile) return this.#error(file, d, '$INCLUDE is not allowed here: no file access');
+    // Relative paths are relative to the including file (as Knot does; BIND uses the working directory).
+    const target = isAbsolute(pathTok.text) ? pathTok.text : join(dirname(file), pathTok.text);
+    const key = resolve(target);
+    if (this.#includeStack.includes(key)) {
+      const chain = [...this.#includeStack.slice(this.#includeStack.indexOf(key)), key].join(' -> ');
+      return this.#error(file, pathTok, `$INCLUDE loop: ${chain}`);
+    }
+    if (this.#includeStack.length > MAX_INCLUDE_DEPTH) {
+      // The stack holds the top-level file too: length - 1 files are already nested.
+      return this.#error(file, pathTok, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+    }
+    let text: string;
+    try {
+      text = this.#readFile(target);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return this.#error(file, pathTok, `$INCLUDE: cannot read "${target}"${typeof code === 'string' ? ` (${code})` : `: ${message(err)}`}`);
+    }
+    // The included file starts with the current (or given) origin and TTLs; its changes stay inside it.
+    const inner: Scope = { ...scope, origin, owner: originTok ? null : scope.owner, ownerText: originTok ? '' : scope.ownerText };
+    this.#includeStack.push(key);
+    try {
+      this.parseFile(text, target, inner);
+    } finally {
+      this.#includeStack.pop();
+    }
+  }
+
+  /** Reads `[ttl] [class] type` starting at toks[i]; reports and returns null on error. */
+  #fields(toks: readonly Token[], i: number, file: string): { ttl: number; cls: number; type: number; next: number; typeTok: Token } | null {
+    let ttl = -1;
+    let cls = -1;
+    for (; i < toks.length; i++) {
+      const t = toks[i]!;
+      if (t.quoted) {
+        this.#error(file, t, `expected a TTL, class or type, found quoted "${t.text}"`);
+        return null;
+      }
+      if (looksLikeTtl(t.text)) {
+        if (ttl >= 0) {
+          this.#error(file, t, `expected a class or type, found a second TTL "${t.text}"`);
+          return null;
+        }
+        const v = parseTtl(t.text);
+        if (typeof v === 'string') {
+          this.#error(file, t, v);
+          return null;
+        }
+        ttl = v;
+        continue;
+      }
+      const c = lookupClass(t.text);
+      if (c !== undefined) {
+        if (cls >= 0) {
+          this.#error(file, t, `expected a TTL or type, found a second class "${t.text}"`);
+          return null;
+        }
+        if (c !== 1) {
+          this.#error(file, t, `class ${classToText(c)} is not supported: expected IN`);
+          return null;
+        }
+        cls = c;
+        continue;
+      }
+      const type = lookupType(t.text);
+      if (type === undefined) {
+        this.#error(file, t, `unknown type "${t.text}": expected a type mnemonic or TYPEnnn${ttl < 0 && cls < 0 ? ' (or a TTL or class)' : ''}`);
+        return null;
+      }
+      if (isMetaType(type) || type === 0) {
+        this.#error(file, t, `type ${typeToText(type)} cannot appear in a zone (RFC 6895 §3.1 meta/query type)`);
+        return null;
+      }
+      return { ttl, cls, type, next: i + 1, typeTok: t };
+    }
+    const last = toks[toks.length - 1]!;
+    this.problems.error(file, last.line, last.col + last.text.length, 'expected a type, found the end of the entry');
+    return null;
+  }
+
+  /** RDATA tokens -> wire; a TextError's token index becomes the position of that token. */
+  #rdata(type: number, rtoks: readonly Token[], typeTok: Token, origin: Name, file: string, prefix: string): Uint8Array | null {
+    try {
+      return rdataFromText(type, rtoks, origin);
+    } catch (err) {
+      let at: Token = rtoks[0] ?? typeTok;
+      let col = at.col;
+      if (err instanceof TextError && err.tokenIndex >= 0) {
+        const t = rtoks[err.tokenIndex];
+        if (t) {
+          at = t;
+          col = t.col;
+        } else {
+          // Past the last token: the RDATA ended too early.
+          const last = rtoks[rtoks.length - 1] ?? typeTok;
+          at = last;
+          col = last.col + last.text.length + (last.quoted ? 2 : 0);
+        }
+      }
+      const msg = message(err);
+      const named = msg.includes(typeToText(type)) ? msg : `${typeToText(type)}: ${msg}`;
+      this.problems.error(file, at.line, col, prefix + named);
+      return null;
+    }
+  }
+
+  /** RFC 2308 §4 with RFC 1035 §5.1 fallback, as BIND does: $TTL, else the last explicit TTL, else SOA MINIMUM. */
+  #ttlFor(explicit: number, type: number, rdata: Uint8Array, scope: Scope, file: string, tok: Token): number {
+    if (explicit >= 0) {
+      scope.lastTtl = explicit;
+      return explicit;
+    }
+    if (scope.defaultTtl !== null) return scope.defaultTtl;
+    if (scope.lastTtl !== null) {
+      if (!this.#warned1035) {
+        this.#warned1035 = true;
+        this.problems.warning(file, tok.line, tok.col, `no $TTL: using the last explicit TTL ${scope.lastTtl} (RFC 1035 §5.1 semantics)`);
+      }
+      return scope.lastTtl;
+    }
+    if (type === RRType.SOA && rdata.length >= 4) {
+      const min = soaMinimum(rdata);
+      this.problems.warning(file, tok.line, tok.col, `no TTL specified: using the SOA MINIMUM ${min} as the default TTL (RFC 2308 §4)`);
+      scope.defaultTtl = min;
+      return min;
+    }
+    return -1;
+  }
+
+  #push(rr: ResourceRecord, fileId: number, tok: Token, file: string): void {
+    if (rr.ttl < 0) this.#pendingTtl.push({ index: this.records.length, file, line: tok.line, col: tok.col });
+    if (rr.type === RRType.SOA && this.#soaMinimum === null && rr.rdata.length >= 4) this.#soaMinimum = soaMinimum(rr.rdata);
+    this.records.push(rr);
+    this.positions.push(fileId, tok.line, tok.col);
+  }
+
+  #record(toks: Token[], blankOwner: boolean, file: string, fileId: number, scope: Scope): void {
+    const first = toks[0]!;
+    let owner: Name;
+    if (blankOwner) {
+      if (!scope.owner) return this.#error(file, first, 'no owner name: the entry starts with white space but no previous owner exists');
+      owner = scope.owner;
+    } else {
+      if (first.quoted) return this.#error(file, first, `expected an owner name, found quoted "${first.text}"`);
+      if (scope.owner && first.text === scope.ownerText && scope.ownerOrigin === scope.origin) {
+        owner = scope.owner;
+      } else {
+        try {
+          owner = Name.fromText(first.text, scope.origin);
+        } catch (err) {
+          return this.#error(file, first, `bad owner name: ${message(err)}`);
+        }
+        scope.owner = owner;
+        scope.ownerText = first.text;
+        scope.ownerOrigin = scope.origin;
+      }
+    }
+    const f = this.#fields(toks, blankOwner ? 0 : 1, file);
+    if (!f) return;
+    const rtoks = toks.slice(f.next);
+    const rdata = this.#rdata(f.type, rtoks, f.typeTok, scope.origin, file, '');
+    if (!rdata) return;
+    const ttl = this.#ttlFor(f.ttl, f.type, rdata, scope, file, first);
+    this.#push({ name: owner, type: f.type, class: 1, ttl, rdata }, fileId, blankOwner ? f.typeTok : first, file);
+  }
+
+  #generate(toks: Token[], file: string, scope: Scope): void {
+    const d = toks[0]!;
+    const rangeTok = toks[1];
+    const lhsTok = toks[2];
+    if (!rangeTok || !lhsTok) return this.#error(file, rangeTok ?? d, '$GENERATE: expected start-stop[/step] lhs [ttl] [class] type rhs');
+    const range = parseRange(rangeTok.text);
+    if (typeof range === 'string') return this.#error(file, rangeTok, `$GENERATE: ${range}`);
+    const lhs = parseTemplate(lhsTok.text);
+    if (typeof lhs === 'string') return this.#error(file, lhsTok, `$GENERATE: ${lhs}`);
+    const f = this.#fields(toks, 3, file);
+    if (!f) return;
+    const rtoks = toks.slice(f.next);
+    if (rtoks.length === 0) return this.#error(file, f.typeTok, '$GENERATE: expected the right-hand side after the type');
+    const rhs: Template[] = [];
+    for (const t of rtoks) {
+      const tpl = parseTemplate(t.text);
+      if (typeof tpl === 'string') return this.#error(file, t, `$GENERATE: ${tpl}`);
+      rhs.push(tpl);
+    }
+    const fileId = this.positions.fileId(file);
+    for (let n = 0, i = range.start; n < range.count; n++, i += range.step) {
+      let owner: Name;
+      const ownerText = lhs.expand(i);
+      try {
+        owner = Name.fromText(ownerText, scope.origin);
+      } catch (err) {
+        return this.#error(file, lhsTok, `$GENERATE at ${i}: bad owner name: ${message(err)}`);
+      }
+      const expanded: Token[] = rtoks.map((t, k) => ({ text: rhs[k]!.expand(i), quoted: t.quoted, line: t.line, col: t.col }));
+      const rdata = this.#rdata(f.type, expanded, f.typeTok, scope.origin, file, `$GENERATE at ${i}: `);
+      if (!rdata) return;
+      const ttl = this.#ttlFor(f.ttl, f.type, rdata, scope, file, d);
+      this.#push({ name: owner, type: f.type, class: 1, ttl, rdata }, fileId, d, file);
+    }
+  }
+
+  /** Records written before any TTL source take the SOA MINIMUM (warned), or are errors without an SOA. */
+  resolvePendingTtls(): void {
+    if (this.#pendingTtl.length === 0) return;
+    const min = this.#soaMinimum;
+    const p0 = this.#pendingTtl[0]!;
+    if (min === null) {
+      for (const p of this.#pendingTtl) this.problems.error(p.file, p.line, p.col, 'no TTL: expected a TTL on the record, a $TTL directive before it, or an SOA');
+      return;
+    }
+    this.problems.warning(p0.file, p0.line, p0.col, `no TTL specified before the SOA: using its MINIMUM ${min} for ${this.#pendingTtl.length} record(s) (RFC 2308 §4)`);
+    for (const p of this.#pendingTtl) {
+      const r = this.records[p.index]!;
+      this.records[p.index] = { name: r.name, type: r.type, class: r.class, ttl: min, rdata: r.rdata };
+    }
+  }
+}
+
+/** The MINIMUM field: the last 32 bits of SOA RDATA (RFC 1035 §3.3.13). */
+export function soaMinimum(rdata: Uint8Array): number {
+  const n = rdata.length;
+  return ((rdata[n - 4]! << 24) | (rdata[n - 3]! << 16) | (rdata[n - 2]! << 8) | rdata[n - 1]!) >>> 0;
+}
+
+/** Parses master-file text. Never throws on bad input: every problem is reported with file:line:col. */
+export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
+  const p = new ZoneParser(opts);
+  const scope: Scope = { origin: opts.origin, defaultTtl: null, lastTtl: null, owner: null, ownerText: '', ownerOrigin: null };
+  p.parseFile(text, opts.file, scope);
+  p.resolvePendingTtls();
+  const { errors, warnings } = p.problems.finish(opts.file);
+  if (errors.length > 0) {
+    p.positions.clear();
+    return { records: [], positions: p.positions, errors, warnings };
+  }
+  return { records: p.records, positions: p.positions, errors, warnings };
+}
