@@ -29,7 +29,7 @@ export function setRegistrySource(fn: (() => RegistrySnapshot) | undefined): voi
 }
 
 /** Builds a registry with every worker metric; exported for tests that drive it without a cluster. */
-export function createWorkerRegistry(): { registry: Registry; dispose(): void } {
+export function createWorkerRegistry(): { registry: Registry; dispose: () => void } {
   const registry = new Registry();
   const queries = new Counter({ ...METRICS.queries, labelNames: ['transport', 'rcode', 'qtype'] as const, registers: [registry] });
   const sizes = new Histogram({
@@ -93,7 +93,7 @@ export function createWorkerRegistry(): { registry: Registry; dispose(): void } 
   subscribe(ZONE_CHANNEL, onZone);
   return {
     registry,
-    dispose(): void {
+    dispose: (): void => {
       unsubscribe(QUERY_CHANNEL, onQuery);
       unsubscribe(ZONE_CHANNEL, onZone);
       registry.clear();
@@ -109,8 +109,7 @@ let installed: { dispose(): void; onMessage: (m: unknown) => void } | undefined;
  */
 export function installWorkerMetrics(): void {
   if (installed) return;
-  const w = createWorkerRegistry();
-  const registry = w.registry;
+  const { registry, dispose } = createWorkerRegistry();
   const onMessage = (m: unknown): void => {
     if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== METRICS_REQUEST) return;
     const id = (m as { id?: unknown }).id;
@@ -120,7 +119,7 @@ export function installWorkerMetrics(): void {
     );
   };
   process.on('message', onMessage);
-  installed = { dispose: () => w.dispose(), onMessage };
+  installed = { dispose, onMessage };
 }
 
 /** Undo installWorkerMetrics (stops listening on the IPC channel so it does not hold a worker open). */
