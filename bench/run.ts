@@ -1,0 +1,348 @@
+// Owns `npm run bench`: checks tools, generates inputs, runs Dunlin/NSD/Knot interleaved under dnsperf and churn loads, reports, writes docs/benchmarks.md.
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateBig, generateSmall } from './gen.ts';
+import type { BenchQuery } from './gen.ts';
+import { compareAnswers } from './dnsclient.ts';
+import { killAllSync, repoRoot, SERVER_IDS, serverVersion, startServer } from './servers.ts';
+import type { Running, ServerId } from './servers.ts';
+import { buildChurnC, runLoad, writeFramedQueries } from './load.ts';
+import type { LoadResult, LoadSettings } from './load.ts';
+import { treeMemory } from './procstat.ts';
+import { topSelfTime } from './cpuprofile.ts';
+import { consoleReport, markdown } from './report.ts';
+import type { BenchRun, CheckResult, LoadTimeResult } from './report.ts';
+
+const usage = `usage: node bench/run.ts [options]
+  --quick                 3 s runs, 2 reps, 1 load-time rep
+  --only LIST             any of check,udp,tcp,churn,load,profile (default: all but profile)
+  --servers LIST          any of dunlin,nsd,knot (default: all)
+  --workers LIST          server worker counts (default: 1,2)
+  --reps N                repetitions per load, interleaved (default 3)
+  --duration S            seconds per load run (default 10)
+  --seed N                input generator seed (default 1)
+  --big-records N         records in the big zone (default 1000000)
+  --churn c|node          churn generator (default c when cc works)
+  --udp-clients N         dnsperf -c for UDP (default 16)
+  --udp-outstanding N     dnsperf -q for UDP (default 200)
+  --tcp-outstanding N     dnsperf -q for TCP (default 200)
+  --churn-concurrency N   connections in flight for churn (default 64)
+  --profile               also run the --cpu-prof pass (same as adding profile to --only)
+  --out DIR               inputs and raw JSON (default bench/out)
+  --no-doc                do not rewrite docs/benchmarks.md`;
+
+const ALL_STEPS = ['check', 'udp', 'tcp', 'churn', 'load', 'profile'] as const;
+type Step = (typeof ALL_STEPS)[number];
+
+function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw new Error(`unknown ${what} "${i}" (allowed: ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+function positive(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what} must be a positive number, got "${value}"`);
+  return n;
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      servers: { type: 'string', default: 'dunlin,nsd,knot' },
+      workers: { type: 'string', default: '1,2' },
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'big-records': { type: 'string', default: '1000000' },
+      churn: { type: 'string' },
+      'udp-clients': { type: 'string', default: '16' },
+      'udp-outstanding': { type: 'string', default: '200' },
+      'tcp-outstanding': { type: 'string', default: '200' },
+      'churn-concurrency': { type: 'string', default: '64' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(repoRoot(), 'bench/out') },
+      'no-doc': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const steps = new Set<Step>(values.only !== undefined ? list(values.only, ALL_STEPS, 'step') : ALL_STEPS.filter((s) => s !== 'profile'));
+  if (values.profile) steps.add('profile');
+  const churn = values.churn;
+  if (churn !== undefined && churn !== 'c' && churn !== 'node') throw new Error('--churn must be c or node');
+  return {
+    help: values.help,
+    steps,
+    servers: list(values.servers, SERVER_IDS, 'server'),
+    workers: values.workers.split(',').map((w) => positive(w, '--workers')),
+    reps: positive(values.reps ?? (values.quick ? '2' : '3'), '--reps'),
+    duration: positive(values.duration ?? (values.quick ? '3' : '10'), '--duration'),
+    loadReps: values.quick ? 1 : Math.min(3, positive(values.reps ?? '3', '--reps')),
+    seed: Number(values.seed) >>> 0,
+    bigRecords: positive(values['big-records'], '--big-records'),
+    churn,
+    udpClients: positive(values['udp-clients'], '--udp-clients'),
+    udpOutstanding: positive(values['udp-outstanding'], '--udp-outstanding'),
+    tcpOutstanding: positive(values['tcp-outstanding'], '--tcp-outstanding'),
+    churnConcurrency: positive(values['churn-concurrency'], '--churn-concurrency'),
+    out: resolve(values.out),
+    writeDoc: !values['no-doc'],
+  };
+}
+
+type Options = ReturnType<typeof parseOptions>;
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes sure the external tools exist: installs them as root, otherwise says exactly what to install (cc is optional). */
+function ensureTools(o: Options): void {
+  const need: [string, string][] = [['dnsperf', 'dnsperf'], ['taskset', 'util-linux'], ['cc', 'gcc']];
+  if (o.servers.includes('nsd')) need.push(['nsd', 'nsd']);
+  if (o.servers.includes('knot')) need.push(['knotd', 'knot']);
+  let missing = need.filter(([cmd]) => !have(cmd));
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    const pkgs = [...new Set(missing.map(([, p]) => p))];
+    log(`installing ${pkgs.join(' ')} with apt-get`);
+    // A temporary policy-rc.d keeps the packages from starting daemons on port 53 during installation.
+    const script = [
+      'created=0',
+      '[ -e /usr/sbin/policy-rc.d ] || { printf \'#!/bin/sh\\nexit 101\\n\' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created=1; }',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkgs.join(' ')}`,
+      'rc=$?',
+      '[ "$created" = 1 ] && rm -f /usr/sbin/policy-rc.d',
+      'exit $rc',
+    ].join('\n');
+    execFileSync('sh', ['-c', script], { stdio: 'inherit' });
+    missing = need.filter(([cmd]) => !have(cmd));
+  }
+  if (missing.length === 1 && missing[0]![0] === 'cc') {
+    log('cc not found: the Node churn generator (bench/churn.ts) will be used; install gcc for bench/churn.c');
+    return;
+  }
+  if (missing.length > 0) {
+    throw new Error(`missing tools: ${missing.map(([c]) => c).join(', ')}; install them with: sudo apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')}`);
+  }
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function machine(): BenchRun['machine'] {
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
+    cpu: cpuModel.trim(),
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    memGiB: totalmem() / 2 ** 30,
+    loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadavgEnd: '',
+  };
+}
+
+/** Every 500th query of the mix, plus a few of each rarer kind, so the check covers all answer shapes. */
+function checkSample(queries: readonly BenchQuery[], n = 200): BenchQuery[] {
+  const out: BenchQuery[] = [];
+  const step = Math.max(1, Math.floor(queries.length / (n - 30)));
+  for (let i = 0; i < queries.length && out.length < n - 30; i += step) out.push(queries[i]!);
+  for (const kind of ['cname', 'wildcard', 'referral', 'nodata', 'nxdomain'] as const) {
+    out.push(...queries.filter((q) => q.kind === kind).slice(0, 6));
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  ensureTools(o);
+  const startedAt = new Date().toISOString();
+  const runDir = mkdtempSync(join(tmpdir(), 'dunlin-bench-'));
+  const run: BenchRun = {
+    startedAt,
+    finishedAt: '',
+    command: `node bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: machine(),
+    versions: Object.fromEntries(o.servers.map((s) => [s, serverVersion(s)])),
+    settings: { duration: o.duration, reps: o.reps, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnGenerator: '', seed: o.seed },
+    inputs: { smallNames: 0, smallRecords: 0, queries: 0, mix: { existing: 0, nxdomain: 0, nodata: 0, cname: 0, wildcard: 0, referral: 0 }, bigRecords: 0 },
+    checks: [],
+    loads: [],
+    loadTimes: [],
+    errors: [],
+  };
+  try {
+    log(`generating inputs in ${o.out} (seed ${o.seed})`);
+    const small = generateSmall(o.out, o.seed);
+    run.inputs = { ...run.inputs, smallNames: small.names, smallRecords: small.records, queries: small.queries.length, mix: small.mix };
+    const churnFile = join(o.out, `churn-${o.seed}.bin`);
+    writeFramedQueries(churnFile, small.queries);
+    const cBin = o.churn === 'node' ? undefined : buildChurnC(o.out);
+    if (o.churn === 'c' && cBin === undefined) throw new Error('--churn c: compiling bench/churn.c failed (is cc installed?)');
+    const churnCmd = cBin !== undefined ? [cBin] : [process.execPath, join(repoRoot(), 'bench/churn.ts')];
+    run.settings.churnGenerator = cBin !== undefined ? 'bench/churn.c (epoll, compiled with cc -O2)' : 'bench/churn.ts (Node)';
+
+    const kinds = (['udp', 'tcp', 'churn'] as const).filter((k) => o.steps.has(k));
+    for (const workers of kinds.length > 0 || o.steps.has('check') ? o.workers : []) {
+      const serverCpus = workers === 1 ? '1' : '0,1';
+      const genCpus = workers === 1 ? '0' : '0,1';
+      const running: Running[] = [];
+      try {
+        for (const id of o.servers) {
+          try {
+            log(`starting ${id} (${workers} worker(s), CPUs ${serverCpus})`);
+            running.push(await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers, cpus: serverCpus, dir: join(runDir, `${id}-w${workers}`) }));
+          } catch (err) {
+            const msg = `${id} with ${workers} worker(s) did not start: ${err instanceof Error ? err.message : String(err)}`;
+            log(msg);
+            run.errors.push(msg);
+          }
+        }
+        if (o.steps.has('check') && running.length > 1) {
+          const ref = running.some((r) => r.id === 'nsd') ? 'nsd' : running[0]!.id;
+          const c = await compareAnswers(new Map(running.map((r) => [r.id, r.port])), ref, checkSample(small.queries));
+          const cr: CheckResult = { workers, reference: ref, servers: running.map((r) => r.id), ...c };
+          run.checks.push(cr);
+          log(`answer check: ${c.compared} queries, ${c.mismatches.length} mismatches, ${c.authorityDiffs.length} authority differences`);
+          for (const m of c.mismatches.slice(0, 10)) log(`  mismatch ${m.server} ${m.query.name} ${m.query.type} (${m.query.kind}) ${m.field}: expected ${m.expected.slice(0, 120)} got ${m.got.slice(0, 120)}`);
+        }
+        const settings: LoadSettings = {
+          duration: o.duration, cpus: genCpus, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
+          tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
+        };
+        for (const kind of kinds) {
+          for (let rep = 1; rep <= o.reps; rep++) {
+            // Interleaved: every server once per rep, so slow drifts of the shared machine hit all of them.
+            for (const srv of running) {
+              const r = await runLoad(srv, kind, rep, settings);
+              run.loads.push(r);
+              log(describe(r));
+            }
+          }
+        }
+      } finally {
+        for (const r of running) await r.stop();
+      }
+    }
+
+    if (o.steps.has('load')) {
+      log(`generating the ${o.bigRecords}-record zone`);
+      const big = generateBig(o.out, o.seed, o.bigRecords);
+      run.inputs.bigRecords = big.records;
+      for (let rep = 1; rep <= o.loadReps; rep++) {
+        for (const id of o.servers) {
+          run.loadTimes.push(await measureZoneLoad(id, rep, big.origin, big.zoneFile, join(runDir, `${id}-big-${rep}`)));
+        }
+      }
+    }
+
+    if (o.steps.has('profile') && o.servers.includes('dunlin')) {
+      run.profile = await profileDunlin(o, small, runDir, churnCmd, churnFile);
+    }
+  } catch (err) {
+    run.errors.push(err instanceof Error ? err.message : String(err));
+    log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  } finally {
+    killAllSync();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  run.finishedAt = new Date().toISOString();
+  run.machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+  mkdirSync(o.out, { recursive: true });
+  const jsonFile = join(o.out, `results-${run.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(jsonFile, JSON.stringify(run, null, 2));
+  process.stdout.write(consoleReport(run) + '\n');
+  log(`raw results: ${jsonFile}`);
+  if (o.writeDoc) {
+    writeFileSync(join(repoRoot(), 'docs/benchmarks.md'), markdown(run));
+    log('wrote docs/benchmarks.md');
+  }
+  return run.errors.length > 0 ? 1 : 0;
+}
+
+function describe(r: LoadResult): string {
+  if (r.error !== undefined && r.completed === 0) return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: FAILED ${r.error}`;
+  const unit = r.kind === 'churn' ? 'conn/s' : 'qps';
+  return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: ${Math.round(r.qps)} ${unit}, ${r.cpuUsPer.toFixed(2)} CPU µs each, server CPU ${r.cpuPct.toFixed(0)}%, latency ${r.latencyMs.toFixed(3)} ms, loss ${r.lostPct.toFixed(2)}%${r.error !== undefined ? ` (${r.error})` : ''}`;
+}
+
+async function measureZoneLoad(id: ServerId, rep: number, origin: string, zoneFile: string, dir: string): Promise<LoadTimeResult> {
+  log(`1M-zone load: ${id} rep ${rep}`);
+  let srv: Running | undefined;
+  try {
+    srv = await startServer(id, { zoneName: origin, zoneFile, workers: 1, cpus: '1', dir, readyTimeoutMs: 180_000 });
+    const mem = treeMemory(srv.pid);
+    const r: LoadTimeResult = { server: id, rep, firstAnswerMs: srv.firstAnswerMs, readyLineMs: srv.readyLineMs, pssMiB: mem.pssMiB, maxRssMiB: mem.maxRssMiB, rssMiB: mem.rssMiB };
+    log(`  ${id}: first answer ${(r.firstAnswerMs / 1000).toFixed(2)} s${r.readyLineMs !== undefined ? `, ready line ${(r.readyLineMs / 1000).toFixed(2)} s` : ''}, PSS ${r.pssMiB.toFixed(0)} MiB, largest RSS ${r.maxRssMiB.toFixed(0)} MiB`);
+    return r;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    log(`  ${id}: FAILED ${msg}`);
+    return { server: id, rep, firstAnswerMs: NaN, readyLineMs: undefined, pssMiB: NaN, maxRssMiB: NaN, rssMiB: NaN, error: msg };
+  } finally {
+    await srv?.stop();
+  }
+}
+
+/** Runs Dunlin (1 worker) under node --cpu-prof with UDP load and ranks functions by self time. */
+async function profileDunlin(o: Options, small: ReturnType<typeof generateSmall>, runDir: string, churnCmd: string[], churnFile: string): Promise<BenchRun['profile']> {
+  const profDir = join(o.out, 'cpuprofile');
+  rmSync(profDir, { recursive: true, force: true });
+  mkdirSync(profDir, { recursive: true });
+  log(`profiling Dunlin under UDP load (${o.duration} s), profiles in ${profDir}`);
+  const srv = await startServer('dunlin', {
+    zoneName: small.origin, zoneFile: small.zoneFile, workers: 1, cpus: '1', dir: join(runDir, 'dunlin-prof'),
+    nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir],
+  });
+  let qps = 0;
+  try {
+    const r = await runLoad(srv, 'udp', 1, {
+      duration: o.duration, cpus: '0', udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16,
+      tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
+    });
+    qps = r.qps;
+    log(describe(r));
+  } finally {
+    // A graceful SIGTERM lets every Node process write its profile on exit.
+    await srv.stop();
+  }
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f));
+  if (files.length === 0) throw new Error(`no .cpuprofile written in ${profDir} (did Dunlin exit cleanly on SIGTERM?)`);
+  const top = topSelfTime(files, repoRoot(), 10);
+  return { ...top, files: files.length, qps, note: 'Dunlin, 1 worker, `node --cpu-prof` (flag inherited by cluster workers), self time summed over all processes.' };
+}
+
+// No stray daemons: whatever happens, the servers' process trees are killed by PID on exit.
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    log(`${sig}: stopping servers`);
+    killAllSync();
+    process.exit(130);
+  });
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  log(`error: ${err instanceof Error ? err.message : String(err)}`);
+  killAllSync();
+  process.exitCode = 2;
+}
