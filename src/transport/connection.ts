@@ -1,0 +1,324 @@
+// Owns one TCP connection's life: RFC 7766 framing, pipelined answers, timeouts, backpressure, and its one exit path.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { QueryContext, RespondFn } from '../responder/types.ts';
+import { FrameBatch, FrameDecoder, MAX_FRAME } from './framing.ts';
+import type { TcpLimits } from './limits.ts';
+import type { ConnectionRegistry, TrackedConnection } from './registry.ts';
+import type { CloseReason, ConnState, ConnectionSnapshot } from './registry-types.ts';
+
+/** What a connection needs from the transport that accepted it. */
+export interface ConnectionOwner {
+  readonly respond: RespondFn;
+  readonly limits: TcpLimits;
+  readonly registry: ConnectionRegistry;
+  readonly log: Logger | null;
+  /** Queries answered over this transport (all connections). */
+  queries: number;
+  /** The idle timeout now (shorter when the transport is busy). */
+  idleTimeoutMs(): number;
+  /** Called once, synchronously, when destroy() is first requested. */
+  connectionDestroying(c: Connection): void;
+  /** Called once, from the socket's 'close' event, after the connection left the registry. */
+  connectionClosed(c: Connection, reason: CloseReason): void;
+}
+
+const TCP_CTX: QueryContext = Object.freeze({ transport: 'tcp' });
+
+/**
+ * What the single timer of a connection is waiting for:
+ * idle   — no frame in progress, nothing unwritten: idle timeout (RFC 7766 §6.2.3);
+ * read   — a frame started and must complete within the read timeout, counted from its first byte
+ *          (not refreshed per chunk, so trickling one byte at a time does not keep it alive);
+ * write  — reading is paused because answers are not being read by the peer;
+ * linger — we sent FIN and wait for the peer's FIN before closing (avoids an RST that would discard answers).
+ */
+type TimerKind = 'idle' | 'read' | 'write' | 'linger';
+
+function formatAddress(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return '?';
+  return address.includes(':') ? `[${address}]:${port ?? 0}` : `${address}:${port ?? 0}`;
+}
+
+function isReset(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT';
+}
+
+export class Connection implements TrackedConnection {
+  readonly id: number;
+  readonly #socket: Socket;
+  readonly #owner: ConnectionOwner;
+  readonly #decoder = new FrameDecoder();
+  readonly #batch = new FrameBatch();
+  readonly #peer: string;
+  readonly #local: string;
+  readonly #createdAt: number;
+  #lastActivity: number;
+  #state: ConnState = 'reading-length';
+  #reason: CloseReason | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #timerKind: TimerKind | null = null;
+  #timerMs = 0;
+  #queries = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #paused = false;
+  /** No more queries are answered: limit reached, bad message, peer FIN, or shutdown. */
+  #ending = false;
+  /** socket.end() was called. */
+  #endSent = false;
+  /** destroy() was called. */
+  #destroyed = false;
+  /** 'close' was emitted. */
+  #closed = false;
+  /** Inside the 'data' handler: ending is deferred until the batch is flushed. */
+  #inData = false;
+  /** Shutdown requested while a frame was in progress: finish it, then end. */
+  #shutdownAfterFrame = false;
+
+  constructor(socket: Socket, owner: ConnectionOwner) {
+    this.#socket = socket;
+    this.#owner = owner;
+    this.id = owner.registry.nextId();
+    this.#peer = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.#local = formatAddress(socket.localAddress, socket.localPort);
+    this.#createdAt = Date.now();
+    this.#lastActivity = this.#createdAt;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('drain', this.#onDrain);
+    socket.on('close', this.#onClose);
+    owner.registry.register(this);
+    this.#arm('idle');
+  }
+
+  get state(): ConnState {
+    return this.#state;
+  }
+
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** A frame is in progress or answers are unwritten: a poor victim for close-idlest. */
+  get busy(): boolean {
+    return this.#decoder.partial || this.#socket.writableLength > 0 || this.#ending;
+  }
+
+  get closeReason(): CloseReason | null {
+    return this.#reason;
+  }
+
+  snapshot(now: number): ConnectionSnapshot {
+    return {
+      id: this.id,
+      transport: 'tcp',
+      state: this.#state,
+      peer: this.#peer,
+      local: this.#local,
+      ageMs: now - this.#createdAt,
+      idleMs: now - this.#lastActivity,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      queries: this.#queries,
+    };
+  }
+
+  /** The one exit path. Idempotent; the first reason wins. Cleanup happens in the 'close' handler. */
+  destroy(reason: CloseReason): void {
+    this.#reason ??= reason;
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#ending = true;
+    this.#state = 'closing';
+    this.#clearTimer();
+    this.#owner.connectionDestroying(this);
+    this.#socket.destroy();
+  }
+
+  /** Graceful close for shutdown: answer a frame in progress if it completes in time, flush, FIN, then close. */
+  shutdown(): void {
+    if (this.#ending) return;
+    if (this.#decoder.partial) {
+      this.#shutdownAfterFrame = true;
+      return;
+    }
+    this.#endGracefully('shutdown');
+  }
+
+  #onData = (chunk: Buffer): void => {
+    this.#bytesIn += chunk.length;
+    this.#lastActivity = Date.now();
+    if (this.#ending) return; // lingering after FIN: discard input until the peer's FIN
+    const wasPartial = this.#decoder.partial;
+    this.#state = 'answering';
+    this.#inData = true;
+    const frames = this.#decoder.push(chunk, this.#onFrame);
+    this.#inData = false;
+    this.#flush();
+    if (this.#destroyed) return;
+    if (this.#shutdownAfterFrame && !this.#decoder.partial) {
+      this.#ending = true;
+      this.#reason ??= 'shutdown';
+    }
+    if (this.#ending) {
+      this.#finishEnd();
+      return;
+    }
+    if (this.#socket.writableLength > this.#owner.limits.writeBufferBytes) {
+      // Backpressure: stop reading until the peer reads its answers ('drain').
+      this.#paused = true;
+      this.#socket.pause();
+      this.#state = 'writing';
+      this.#arm('write');
+      return;
+    }
+    if (this.#decoder.partial) {
+      this.#state = this.#decoder.inLength ? 'reading-length' : 'reading-message';
+      if (!wasPartial || frames > 0) this.#arm('read');
+    } else {
+      this.#state = 'reading-length';
+      this.#arm('idle');
+    }
+  };
+
+  #onFrame = (frame: Buffer): boolean => {
+    this.#queries++;
+    this.#owner.queries++;
+    let out: Uint8Array | null;
+    try {
+      out = this.#owner.respond(frame, TCP_CTX);
+    } catch (err) {
+      // RespondFn must never throw; if it does, this connection ends but the process keeps serving.
+      this.#owner.log?.error({ err, conn: this.id }, 'responder threw');
+      out = null;
+    }
+    if (out === null || out.length > MAX_FRAME) {
+      // Unanswerable (length-0 frame, garbage without a header, a response): nothing to send, close (RFC 7766 §8 leaves it to the server).
+      this.#endGracefully('error');
+      return false;
+    }
+    this.#batch.append(out);
+    if (this.#queries >= this.#owner.limits.maxQueriesPerConnection) {
+      this.#endGracefully('limit');
+      return false;
+    }
+    return true;
+  };
+
+  #flush(): void {
+    const data = this.#batch.take();
+    if (data === null || this.#destroyed || this.#endSent) return;
+    this.#bytesOut += data.length;
+    this.#socket.write(data);
+  }
+
+  #endGracefully(reason: CloseReason): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#reason ??= reason;
+    if (!this.#inData) this.#finishEnd();
+  }
+
+  /** Flushes, sends FIN, keeps reading (and discarding) until the peer's FIN or the linger timer. */
+  #finishEnd(): void {
+    if (this.#endSent || this.#destroyed) return;
+    this.#endSent = true;
+    this.#state = 'closing';
+    this.#decoder.reset();
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    this.#socket.end();
+    this.#arm('linger');
+  }
+
+  #onEnd = (): void => {
+    this.#lastActivity = Date.now();
+    if (this.#endSent) {
+      // Both sides sent FIN: nothing left to do.
+      this.destroy(this.#reason ?? 'eof');
+      return;
+    }
+    // Peer half-closed (RFC 7766 §6.2.3 allows it): every complete frame was answered in 'data';
+    // a partial frame can never complete. Flush the answers, FIN, and close when written.
+    this.#reason ??= 'eof';
+    this.#ending = true;
+    this.#state = 'half-closed';
+    this.#finishEnd();
+    this.#state = 'half-closed';
+  };
+
+  #onError = (err: NodeJS.ErrnoException): void => {
+    // Only record why; Node destroys the socket after 'error' and 'close' does the cleanup.
+    this.#reason ??= isReset(err) ? 'reset' : 'error';
+    this.#owner.log?.debug({ conn: this.id, peer: this.#peer, code: err.code }, 'tcp connection error');
+  };
+
+  #onDrain = (): void => {
+    if (!this.#paused || this.#destroyed) return;
+    this.#paused = false;
+    this.#lastActivity = Date.now();
+    this.#socket.resume();
+    if (this.#decoder.partial) {
+      this.#state = this.#decoder.inLength ? 'reading-length' : 'reading-message';
+      this.#arm('read');
+    } else {
+      this.#state = 'reading-length';
+      this.#arm('idle');
+    }
+  };
+
+  #onTimer = (): void => {
+    const kind = this.#timerKind;
+    this.#timer = null;
+    this.#timerKind = null;
+    switch (kind) {
+      case 'idle':
+        this.destroy('idle-timeout');
+        break;
+      case 'read':
+      case 'write':
+        this.destroy('read-timeout');
+        break;
+      case 'linger':
+      case null:
+        this.destroy(this.#reason ?? 'shutdown');
+        break;
+    }
+  };
+
+  #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#destroyed = true;
+    this.#state = 'closing';
+    this.#clearTimer();
+    const reason = this.#reason ?? 'eof';
+    this.#reason = reason;
+    this.#owner.registry.unregister(this, reason);
+    this.#owner.connectionClosed(this, reason);
+  };
+
+  #arm(kind: TimerKind): void {
+    if (this.#destroyed) return;
+    const ms = kind === 'idle' ? this.#owner.idleTimeoutMs() : this.#owner.limits.readTimeoutMs;
+    if (this.#timer !== null && this.#timerKind === kind && this.#timerMs === ms) {
+      this.#timer.refresh();
+      return;
+    }
+    this.#clearTimer();
+    this.#timer = setTimeout(this.#onTimer, ms);
+    this.#timer.unref();
+    this.#timerKind = kind;
+    this.#timerMs = ms;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerKind = null;
+  }
+}

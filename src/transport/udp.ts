@@ -1,0 +1,145 @@
+// Owns the UDP sockets of one process: IPv4/IPv6 binds with SO_REUSEPORT, socket buffers, the per-datagram hot path.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { LogRateLimiter } from '../log/index.ts';
+import type { QueryContext, RespondFn } from '../responder/types.ts';
+import { UDP_SOCKET_BUFFER_BYTES } from './limits.ts';
+import type { BoundAddress, ListenAddress } from './tcp.ts';
+
+export interface UdpTransportOptions {
+  readonly respond: RespondFn;
+  readonly log?: Logger | null;
+  /** SO_REUSEPORT: every worker binds its own socket on the same port; the kernel spreads datagrams. */
+  readonly reusePort?: boolean;
+  /** Requested SO_RCVBUF/SO_SNDBUF; halved until the kernel accepts it. */
+  readonly socketBufferBytes?: number;
+}
+
+const UDP_CTX: QueryContext = Object.freeze({ transport: 'udp' });
+
+export class UdpTransport {
+  readonly #respond: RespondFn;
+  readonly #log: Logger | null;
+  readonly #reusePort: boolean;
+  readonly #bufferBytes: number;
+  readonly #sockets: dgram.Socket[] = [];
+  readonly #sendErrors = new LogRateLimiter(10_000, 5);
+  #queries = 0;
+  #dropped = 0;
+  #sendFailures = 0;
+  #closed = false;
+
+  constructor(opts: UdpTransportOptions) {
+    this.#respond = opts.respond;
+    this.#log = opts.log ?? null;
+    this.#reusePort = opts.reusePort ?? false;
+    this.#bufferBytes = opts.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES;
+  }
+
+  /** Datagrams received. */
+  get queries(): number {
+    return this.#queries;
+  }
+
+  /** Datagrams the responder chose not to answer, or that made it throw. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  get sendFailures(): number {
+    return this.#sendFailures;
+  }
+
+  async bind(addr: ListenAddress): Promise<BoundAddress> {
+    if (this.#closed) throw new Error('udp transport is closed');
+    const v6 = net.isIPv6(addr.host);
+    const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false, reusePort: this.#reusePort, ipv6Only: v6 });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: addr.host, port: addr.port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      socket.close();
+      throw err;
+    });
+    this.#sockets.push(socket);
+    this.#tuneBuffers(socket);
+    socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(err));
+    socket.on('message', this.#handler(socket));
+    const a = socket.address();
+    return { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  }
+
+  /** One closure per socket; nothing is allocated per datagram here beyond what dgram does. */
+  #handler(socket: dgram.Socket): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
+    const respond = this.#respond;
+    return (msg, rinfo) => {
+      this.#queries++;
+      let out: Uint8Array | null;
+      try {
+        out = respond(msg, UDP_CTX);
+      } catch (err) {
+        // RespondFn must never throw; a bug there drops one datagram, never the process.
+        this.#dropped++;
+        if (this.#sendErrors.take() >= 0) this.#log?.error({ err }, 'responder threw on a udp query');
+        return;
+      }
+      if (out === null) {
+        this.#dropped++;
+        return;
+      }
+      // The responder may reuse its output buffer on the next call, and dgram keeps a reference to
+      // the bytes when the kernel queue is full (EAGAIN -> queued send): send a copy. Errors surface
+      // on 'error' (no callback: no closure per send).
+      socket.send(Buffer.from(out), rinfo.port, rinfo.address);
+    };
+  }
+
+  #onError(err: NodeJS.ErrnoException): void {
+    // Send errors (ENOBUFS, EAGAIN, EPERM from a firewall, unreachable peers) never stop the socket.
+    this.#sendFailures++;
+    const suppressed = this.#sendErrors.take();
+    if (suppressed >= 0) this.#log?.warn({ code: err.code, syscall: err.syscall, suppressed }, 'udp socket error');
+  }
+
+  #tuneBuffers(socket: dgram.Socket): void {
+    // Bursts of queries must not overflow the kernel's default ~208 KiB buffer; the kernel may cap
+    // the request (net.core.rmem_max), so halve until it is accepted.
+    for (const [set, name] of [
+      [(n: number) => socket.setRecvBufferSize(n), 'SO_RCVBUF'],
+      [(n: number) => socket.setSendBufferSize(n), 'SO_SNDBUF'],
+    ] as const) {
+      for (let size = this.#bufferBytes; size >= 64 * 1024; size >>>= 1) {
+        try {
+          set(size);
+          break;
+        } catch {
+          this.#log?.debug({ option: name, size }, 'socket buffer size refused; trying smaller');
+        }
+      }
+    }
+  }
+
+  /** Actual buffer sizes of the first socket (for logs and tests). */
+  bufferSizes(): { recv: number; send: number } | null {
+    const s = this.#sockets[0];
+    if (s === undefined) return null;
+    return { recv: s.getRecvBufferSize(), send: s.getSendBufferSize() };
+  }
+
+  /** UDP answers are synchronous: closing the sockets is both graceful and immediate. */
+  close(): Promise<void> {
+    this.#closed = true;
+    const sockets = this.#sockets.splice(0);
+    return Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
+      try {
+        s.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    }))).then(() => undefined);
+  }
+}
