@@ -41,6 +41,30 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
+ * Octets above 0x7E become `\DDD` (RFC 1035 §5.1) so a raw octet means the same byte in a name and
+ * in a character-string, whatever a codec does with non-ASCII characters. Zone files are read as
+ * latin1 (one character per octet), so this is exact for every byte.
+ */
+function escapeHigh(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    let at = i;
+    if (c === BACKSLASH && i + 1 < text.length) {
+      // `\X`: an escaped high octet is that octet too; any other escape is left alone.
+      c = text.charCodeAt(++i);
+      if (c <= 0x7e || c > 0xff) continue;
+    }
+    if (c > 0x7e && c <= 0xff) {
+      out += text.slice(from, at) + '\\' + String(c).padStart(3, '0');
+      from = i + 1;
+    }
+  }
+  return out + text.slice(from);
+}
+
+/**
  * A hand-written scanner over one file's text. `next()` returns the next non-empty entry or null
  * at the end. On a syntax error it reports once and resynchronises at the next physical line
  * (outside any parentheses), so that every error in a file can be listed in one run.
@@ -150,6 +174,7 @@ export class Lexer {
         }
         const line = this.#line;
         const col = this.#col(this.#pos);
+        let high = false;
         if (c === QUOTE) {
           const start = ++this.#pos;
           for (;;) {
@@ -160,6 +185,7 @@ export class Lexer {
             }
             const q = src.charCodeAt(this.#pos);
             if (q === QUOTE) break;
+            if (q > 0x7e) high = true;
             if (q === LF) {
               this.#report({ line, col, message: 'unterminated quoted string: expected a closing \'"\' before the end of the line' });
               failed = true;
@@ -172,7 +198,8 @@ export class Lexer {
             failed = true;
             break;
           }
-          tokens.push({ text: src.slice(start, this.#pos), quoted: true, line, col });
+          const qt = src.slice(start, this.#pos);
+          tokens.push({ text: high ? escapeHigh(qt) : qt, quoted: true, line, col });
           this.#pos++;
           continue;
         }
@@ -182,6 +209,7 @@ export class Lexer {
           if (this.#pos >= len) break;
           const t = src.charCodeAt(this.#pos);
           if (t === SPACE || t === TAB || t === LF || t === CR || t === SEMI || t === LPAREN || t === RPAREN || t === QUOTE) break;
+          if (t > 0x7e) high = true;
           if (t === BACKSLASH) {
             const n = this.#pos + 1 < len ? src.charCodeAt(this.#pos + 1) : -1;
             if (n === -1 || n === LF || n === CR) {
@@ -199,7 +227,8 @@ export class Lexer {
           failed = true;
           break;
         }
-        tokens.push({ text: src.slice(start, this.#pos), quoted: false, line, col });
+        const ut = src.slice(start, this.#pos);
+        tokens.push({ text: high ? escapeHigh(ut) : ut, quoted: false, line, col });
       }
       if (failed) {
         // Resynchronise: drop the rest of this physical line and start afresh outside parentheses.
