@@ -50,7 +50,7 @@ function escapeHigh(text: string): string {
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
-    let at = i;
+    const at = i;
     if (c === BACKSLASH && i + 1 < text.length) {
       // `\X`: an escaped high octet is that octet too; any other escape is left alone.
       c = text.charCodeAt(++i);
