@@ -102,6 +102,9 @@ export class Name {
           if (v > 255) throw new TextError(`escape \\${d} is over 255 in name "${text}"`);
           cur.push(v);
           i += 4;
+        } else if (/^\d/.test(d)) {
+          // RFC 1035 §5.1: a digit after "\\" starts \DDD, which needs exactly three digits.
+          throw new TextError(`escape \\${d} in name "${text}" must be three decimal digits`);
         } else if (i + 1 < text.length) {
           const e = text.charCodeAt(i + 1);
           if (e > 0xff) throw new TextError(`non-latin1 character in name "${text}"`);
