@@ -1,0 +1,43 @@
+// Scrapes a real `dunlin serve --metrics` (2 workers) after real UDP and TCP queries; lints every series it exports.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, sampleZone, encodeQuery, queryUdp, queryTcp } from '../helpers/harness.ts';
+import type { DunlinServer } from '../helpers/harness.ts';
+import { controlRequest } from '../../src/control/client.ts';
+import type { StatusResult } from '../../src/control/protocol.ts';
+import { parseExposition, lint, value } from './exposition.ts';
+
+let server: DunlinServer | undefined;
+after(async () => { await server?.stop(); });
+
+test('real server: queries counted by transport/rcode/qtype, connections, per-process fds and socket states', { timeout: 60_000 }, async () => {
+  server = await startServer({ workers: 2, zones: { 'example.test.': sampleZone('example.test.', 7) }, args: ['--metrics', '127.0.0.1:0'] });
+  const line = await server.waitForLog((l) => l['msg'] === 'metrics listening' && typeof l['port'] === 'number');
+  const url = `http://127.0.0.1:${String(line['port'])}/metrics`;
+
+  for (let i = 0; i < 5; i++) await queryUdp(server.udp4, encodeQuery('www.example.test.', 'A'));
+  await queryUdp(server.udp4, encodeQuery('nope.example.test.', 'AAAA'));
+  await queryTcp(server.tcp4, [encodeQuery('example.test.', 'MX'), encodeQuery('example.test.', 'MX'), encodeQuery('example.test.', 'MX')]);
+
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  const fams = parseExposition(await res.text());
+  assert.deepEqual(lint(fams), []);
+  assert.equal(value(fams, 'dunlin_metrics_workers_reporting'), 2);
+  assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'A' }), 5);
+  assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'udp', rcode: 'NXDOMAIN', qtype: 'AAAA' }), 1);
+  assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'tcp', rcode: 'NOERROR', qtype: 'MX' }), 3);
+  assert.equal(value(fams, 'dunlin_dns_response_size_bytes_count', { transport: 'udp' }), 6);
+  assert.ok((value(fams, 'dunlin_tcp_connections_accepted_total') ?? 0) >= 1);
+  assert.ok(fams.has('dunlin_tcp_connections_closed_total'));
+
+  const st = await controlRequest(server.controlSocket, 'status') as StatusResult;
+  for (const [pid, role] of [[st.primary, 'primary'], ...st.workers.map((w) => [w, 'worker'] as const)] as const) {
+    const fds = value(fams, 'dunlin_process_open_fds', { pid: String(pid), role });
+    assert.ok(fds !== undefined && fds > 5, `fds of ${role} ${pid}`);
+    assert.ok((value(fams, 'dunlin_process_max_fds', { pid: String(pid) }) ?? 0) >= fds);
+    assert.equal(value(fams, 'dunlin_process_tcp_sockets', { pid: String(pid), state: 'CLOSE_WAIT' }), 0);
+  }
+  // Each worker holds its own TCP listener (SO_REUSEPORT).
+  for (const w of st.workers) assert.ok((value(fams, 'dunlin_process_tcp_sockets', { pid: String(w), state: 'LISTEN' }) ?? 0) >= 1);
+});
