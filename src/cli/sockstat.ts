@@ -91,10 +91,20 @@ export function renderSockstat(s: SockstatResult, socketPath: string): string {
     out.push(`leaks: none (no socket held in CLOSE_WAIT for more than ${fmtMs(s.leakAfterMs)})`);
   } else {
     out.push(`LEAKS: ${s.leaks.length} socket(s) in CLOSE_WAIT for more than ${fmtMs(s.leakAfterMs)} (peer closed, we never did):`);
+    const groups = new Map<string, { n: number; oldest: number; untracked: number }>();
+    for (const l of s.leaks) {
+      const k = `pid ${l.pid} on ${l.local}`;
+      const g = groups.get(k) ?? { n: 0, oldest: 0, untracked: 0 };
+      g.n++;
+      g.oldest = Math.max(g.oldest, l.ageMs);
+      if (l.registryState === null) g.untracked++;
+      groups.set(k, g);
+    }
+    for (const [k, g] of groups) out.push(`  ${k}: ${g.n} (oldest ${fmtMs(g.oldest)}; ${g.untracked} unknown to the connection registry)`);
     const rows2 = [['PID', 'INODE', 'LOCAL', 'PEER', 'FOR', 'REGISTRY']];
-    for (const l of s.leaks.slice(0, 50)) rows2.push([String(l.pid), String(l.inode), l.local, l.peer, fmtMs(l.ageMs), l.registryState ?? 'unknown (fd not tracked)']);
+    for (const l of s.leaks.slice(0, 20)) rows2.push([String(l.pid), String(l.inode), l.local, l.peer, fmtMs(l.ageMs), l.registryState ?? 'unknown (fd not tracked)']);
     out.push(table(rows2, new Set([0, 1, 4])).split('\n').map((l) => '  ' + l).join('\n'));
-    if (s.leaks.length > 50) out.push(`  ... and ${s.leaks.length - 50} more`);
+    if (s.leaks.length > 20) out.push(`  ... and ${s.leaks.length - 20} more (--json lists all)`);
   }
   return out.join('\n') + '\n';
 }
