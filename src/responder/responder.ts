@@ -227,7 +227,9 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     if (pq.opcode !== Opcode.QUERY) return errorResponse(query, pq, Rcode.NOTIMP, ctx);
     // EDNS version we do not speak (RFC 6891 §6.1.3): BADVERS, advertising version 0.
     if (pq.edns === 1 && pq.ednsVersion > 0) return errorResponse(query, pq, Rcode.BADVERS, ctx);
-    if (pq.qclass !== 1) return errorResponse(query, pq, Rcode.REFUSED, ctx);
+    // We serve class IN only; QCLASS * (ANY, RFC 1035 §3.2.5) is answered from IN, as Knot does.
+    const classAny = pq.qclass === 255;
+    if (pq.qclass !== 1 && !classAny) return errorResponse(query, pq, Rcode.REFUSED, ctx);
     const qtype = pq.qtype;
     const tcp = ctx.transport === 'tcp';
     // Zone transfers are denied until configured (as Knot: AXFR over UDP is NOTIMP, RFC 5936 §4.2).
@@ -242,7 +244,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       cache.clear();
       generation = zs;
     }
-    const ckey = pq.qkey + String.fromCharCode(qtype, (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0), limit);
+    const ckey = pq.qkey + String.fromCharCode(qtype, (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (classAny ? 4 : 0), limit);
     let cached = maxEntries > 0 ? cache.get(ckey) : undefined;
     if (!cached) {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
