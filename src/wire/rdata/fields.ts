@@ -129,7 +129,14 @@ function readField(kind: FieldKind, r: Reader, out: Bytes): void {
   }
   if (kind === 'cname' || kind === 'dname') out.bytes(r.name(true).wire);
   else if (kind === 'name') out.bytes(r.name(false).wire);
-  else if (kind === 'str' || kind === 'hexlen' || kind === 'b32len') out.lp8(Uint8Array.from(r.charString()));
+  else if (kind === 'str' || kind === 'hexlen') out.lp8(Uint8Array.from(r.charString()));
+  else if (kind === 'b32len') {
+    const at = r.pos;
+    const v = r.charString();
+    // RFC 5155 §3.2: the next hashed owner name is a hash, never empty.
+    if (v.length === 0) bad('empty hash where one is required', at);
+    out.lp8(Uint8Array.from(v));
+  }
   else if (kind === 'strOpt') {
     if (r.remaining > 0) out.lp8(Uint8Array.from(r.charString()));
   } else if (kind === 'strs') {

@@ -112,6 +112,10 @@ export const locCodec: DunlinCodec = {
       if (length !== 16) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', `LOC RDATA must be 16 octets, got ${length}`, at);
       const out = sub.copy(16);
       if (out[0] !== 0) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', `LOC version ${out[0]} is not 0`, at);
+      // Text can only say 0..90 degrees of latitude and 0..180 of longitude, so the wire may not say more.
+      const lat = Math.abs(readU32(out, 4) - EQUATOR);
+      const lon = Math.abs(readU32(out, 8) - EQUATOR);
+      if (lat > 90 * 3600000 || lon > 180 * 3600000) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', 'LOC latitude or longitude out of range', at + 4);
       for (let i = 1; i <= 3; i++) {
         if ((out[i]! >> 4) > 9 || (out[i]! & 0xf) > 9) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', 'LOC size/precision digit over 9', at + i);
       }

@@ -236,6 +236,7 @@ const hip = opaque(RRType.HIP, 'HIP', {
     r.u8();
     const pkLen = r.u16();
     if (hitLen === 0) bad('HIP HIT is empty', start);
+    if (pkLen === 0) bad('HIP public key is empty (RFC 8005 §5)', start);
     r.bytes(hitLen);
     r.bytes(pkLen);
     const parts: Uint8Array[] = [r.msg.subarray(start, r.pos)];

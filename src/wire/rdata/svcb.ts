@@ -93,6 +93,8 @@ function params(b: Uint8Array, off: number): [number, number, number][] {
     p += 4 + len;
   }
   const present = new Set(out.map((x) => x[0]));
+  // RFC 9460 §7.1.1: no-default-alpn without alpn is not self-consistent.
+  if (present.has(K.NO_DEFAULT_ALPN) && !present.has(K.ALPN)) bad('no-default-alpn without alpn (RFC 9460 §7.1.1)');
   const mand = out.find((x) => x[0] === K.MANDATORY);
   if (mand) {
     for (let i = mand[1]; i < mand[2]; i += 2) {
