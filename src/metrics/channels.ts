@@ -1,4 +1,5 @@
-// Owns the names and message shapes of the diagnostics channels that feed metrics (publishers import these).
+// Owns the names and message shapes of the diagnostics channels that feed metrics (publishers import these), and the last zone state.
+import { subscribe } from 'node:diagnostics_channel';
 
 /** Published by the responder path once per answered query. */
 export const QUERY_CHANNEL = 'dunlin:query';
@@ -33,3 +34,13 @@ export function isZoneEvent(m: unknown): m is ZoneEvent {
   return typeof e['zone'] === 'string' && typeof e['serial'] === 'number' && typeof e['records'] === 'number'
     && typeof e['ms'] === 'number';
 }
+
+/**
+ * Last event per zone, recorded from the moment any publisher imports this module. Zone serials are
+ * state, not events: a metrics registry created after the zones loaded still starts with their values.
+ * Bounded by the number of configured zones.
+ */
+export const lastZoneEvents = new Map<string, ZoneEvent>();
+subscribe(ZONE_CHANNEL, (m) => {
+  if (isZoneEvent(m)) lastZoneEvents.set(m.zone, m);
+});

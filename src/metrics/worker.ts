@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CLOSE_REASONS, type CloseReason, type RegistrySnapshot } from '../transport/registry-types.ts';
 import { Rcode, typeToText } from '../wire/constants.ts';
-import { QUERY_CHANNEL, ZONE_CHANNEL, isQueryEvent, isZoneEvent } from './channels.ts';
+import { QUERY_CHANNEL, ZONE_CHANNEL, isQueryEvent, isZoneEvent, lastZoneEvents } from './channels.ts';
 import { METRICS } from './names.ts';
 
 export const METRICS_REQUEST = 'dunlin:metrics:req';
@@ -89,6 +89,7 @@ export function createWorkerRegistry(): { registry: Registry; dispose: () => voi
     records.set({ zone: m.zone }, m.records);
     load.set({ zone: m.zone }, m.ms / 1000);
   };
+  for (const ev of lastZoneEvents.values()) onZone(ev);
   subscribe(QUERY_CHANNEL, onQuery);
   subscribe(ZONE_CHANNEL, onZone);
   return {

@@ -30,6 +30,9 @@ test('real server: queries counted by transport/rcode/qtype, connections, per-pr
   assert.equal(value(fams, 'dunlin_dns_response_size_bytes_count', { transport: 'udp' }), 6);
   assert.ok((value(fams, 'dunlin_tcp_connections_accepted_total') ?? 0) >= 1);
   assert.ok(fams.has('dunlin_tcp_connections_closed_total'));
+  // Zones loaded before the metrics registry existed are still reported (serial 7 from sampleZone).
+  assert.equal(value(fams, 'dunlin_zone_serial', { zone: 'example.test.' }), 7);
+  assert.ok((value(fams, 'dunlin_zone_records', { zone: 'example.test.' }) ?? 0) >= 10);
 
   const st = await controlRequest(server.controlSocket, 'status') as StatusResult;
   for (const [pid, role] of [[st.primary, 'primary'], ...st.workers.map((w) => [w, 'worker'] as const)] as const) {
