@@ -103,7 +103,7 @@ export class Connection implements TrackedConnection {
 
   /** A frame is in progress or answers are unwritten: a poor victim for close-idlest. */
   get busy(): boolean {
-    return this.#decoder.partial || this.#socket.writableLength > 0 || this.#ending;
+    return this.#decoder.partial || this.#decoder.held || this.#socket.writableLength > 0 || this.#ending;
   }
 
   get closeReason(): CloseReason | null {
@@ -140,7 +140,7 @@ export class Connection implements TrackedConnection {
   /** Graceful close for shutdown: answer a frame in progress if it completes in time, flush, FIN, then close. */
   shutdown(): void {
     if (this.#ending) return;
-    if (this.#decoder.partial) {
+    if (this.#decoder.partial || this.#decoder.held) {
       this.#shutdownAfterFrame = true;
       return;
     }
@@ -151,14 +151,23 @@ export class Connection implements TrackedConnection {
     this.#bytesIn += chunk.length;
     this.#lastActivity = Date.now();
     if (this.#ending) return; // lingering after FIN: discard input until the peer's FIN
-    const wasPartial = this.#decoder.partial;
+    this.#process(chunk);
+  };
+
+  /** Decodes `chunk` (or, with null, the bytes held back by backpressure), answers, writes once, re-arms. */
+  #process(chunk: Buffer | null): void {
     this.#state = 'answering';
     this.#inData = true;
-    const frames = this.#decoder.push(chunk, this.#onFrame);
-    this.#inData = false;
+    let frames = chunk === null ? this.#decoder.resume(this.#onFrame) : this.#decoder.push(chunk, this.#onFrame);
     this.#flush();
+    // Held queries continue as long as the kernel takes our writes ('drain' comes only after a write returned false).
+    while (this.#decoder.held && !this.#socket.writableNeedDrain && !this.#ending && !this.#destroyed) {
+      frames += this.#decoder.resume(this.#onFrame);
+      this.#flush();
+    }
+    this.#inData = false;
     if (this.#destroyed) return;
-    if (this.#shutdownAfterFrame && !this.#decoder.partial) {
+    if (this.#shutdownAfterFrame && !this.#decoder.partial && !this.#decoder.held) {
       this.#ending = true;
       this.#reason ??= 'shutdown';
     }
@@ -166,22 +175,29 @@ export class Connection implements TrackedConnection {
       this.#finishEnd();
       return;
     }
-    if (this.#socket.writableLength > this.#owner.limits.writeBufferBytes) {
-      // Backpressure: stop reading until the peer reads its answers ('drain').
-      this.#paused = true;
-      this.#socket.pause();
+    if (this.#socket.writableNeedDrain && (this.#decoder.held || this.#socket.writableLength > this.#owner.limits.writeBufferBytes)) {
+      // Backpressure: stop reading (and decoding what is held) until the peer reads its answers ('drain').
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
       this.#state = 'writing';
       this.#arm('write');
       return;
     }
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
     if (this.#decoder.partial) {
       this.#state = this.#decoder.inLength ? 'reading-length' : 'reading-message';
-      if (!wasPartial || frames > 0) this.#arm('read');
+      // The read timer runs from a frame's first byte: keep it while the same frame continues.
+      if (this.#timerKind !== 'read' || frames > 0) this.#arm('read');
     } else {
       this.#state = 'reading-length';
       this.#arm('idle');
     }
-  };
+  }
 
   #onFrame = (frame: Buffer): boolean => {
     this.#queries++;
@@ -204,7 +220,8 @@ export class Connection implements TrackedConnection {
       this.#endGracefully('limit');
       return false;
     }
-    return true;
+    // Bound the output of one chunk: past the write buffer, hold the remaining queries until 'drain'.
+    return this.#batch.byteLength + this.#socket.writableLength <= this.#owner.limits.writeBufferBytes;
   };
 
   #flush(): void {
@@ -258,17 +275,9 @@ export class Connection implements TrackedConnection {
   };
 
   #onDrain = (): void => {
-    if (!this.#paused || this.#destroyed) return;
-    this.#paused = false;
+    if (!this.#paused || this.#destroyed || this.#ending) return;
     this.#lastActivity = Date.now();
-    this.#socket.resume();
-    if (this.#decoder.partial) {
-      this.#state = this.#decoder.inLength ? 'reading-length' : 'reading-message';
-      this.#arm('read');
-    } else {
-      this.#state = 'reading-length';
-      this.#arm('idle');
-    }
+    this.#process(null);
   };
 
   #onTimer = (): void => {

@@ -3,7 +3,7 @@
 /** The largest DNS message a 2-byte length prefix can describe. */
 export const MAX_FRAME = 65535;
 
-/** Called for each complete frame; return false to stop decoding (the rest of the chunk is discarded). */
+/** Called for each complete frame; return false to stop decoding (the rest of the chunk is held, see resume()). */
 export type FrameHandler = (frame: Buffer) => boolean;
 
 /**
@@ -16,6 +16,12 @@ export class FrameDecoder {
   #hi = -1; // first byte of a split length prefix, or -1
   #frame: Buffer | null = null; // frame being assembled across chunks
   #filled = 0;
+  #held: Buffer | null = null; // bytes not decoded because the handler asked to stop
+
+  /** True when undecoded bytes are held (the handler returned false). */
+  get held(): boolean {
+    return this.#held !== null;
+  }
 
   /** True when a frame has started (at least one byte of it, length prefix included) but is not complete. */
   get partial(): boolean {
@@ -29,18 +35,31 @@ export class FrameDecoder {
 
   /** Bytes held for the frame in progress. */
   get pendingBytes(): number {
-    return (this.#hi >= 0 ? 1 : 0) + this.#filled;
+    return (this.#hi >= 0 ? 1 : 0) + this.#filled + (this.#held?.length ?? 0);
   }
 
-  /** Drops any frame in progress. */
+  /** Drops any frame in progress and any held bytes. */
   reset(): void {
     this.#hi = -1;
     this.#frame = null;
     this.#filled = 0;
+    this.#held = null;
   }
 
-  /** Decodes `chunk`; returns how many frames were handed to `onFrame`. */
+  /** Decodes the bytes held since a handler returned false; returns how many frames were handed out. */
+  resume(onFrame: FrameHandler): number {
+    const held = this.#held;
+    if (held === null) return 0;
+    this.#held = null;
+    return this.push(held, onFrame);
+  }
+
+  /**
+   * Decodes `chunk`; returns how many frames were handed to `onFrame`. When `onFrame` returns false,
+   * decoding stops and the rest of the chunk is held (bounded by one chunk) until resume() or reset().
+   */
   push(chunk: Buffer, onFrame: FrameHandler): number {
+    if (this.#held !== null) throw new Error('FrameDecoder.push while bytes are held: resume() first');
     const n = chunk.length;
     let off = 0;
     let count = 0;
@@ -55,7 +74,7 @@ export class FrameDecoder {
         this.#frame = null;
         this.#filled = 0;
         count++;
-        if (!onFrame(frame)) return count;
+        if (!onFrame(frame)) return this.#hold(chunk, off, count);
         continue;
       }
       let len: number;
@@ -75,7 +94,7 @@ export class FrameDecoder {
         const view = chunk.subarray(off, off + len);
         off += len;
         count++;
-        if (!onFrame(view)) return count;
+        if (!onFrame(view)) return this.#hold(chunk, off, count);
         continue;
       }
       const assembled = Buffer.allocUnsafe(len);
@@ -84,6 +103,11 @@ export class FrameDecoder {
       this.#filled = n - off;
       off = n;
     }
+    return count;
+  }
+
+  #hold(chunk: Buffer, off: number, count: number): number {
+    if (off < chunk.length) this.#held = chunk.subarray(off);
     return count;
   }
 }

@@ -384,7 +384,7 @@ export class TcpClient {
 
   static connect(ep: Endpoint, timeoutMs = 2_000): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true });
+      const s = net.connect({ host: ep.host, port: ep.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error('tcp connect timed out'));
