@@ -1,7 +1,7 @@
 // Owns the descriptor-driven RDATA codec (after Knot's descriptor.c): a type is a list of field kinds, one engine does wire, text and name walking.
 import { TextError, WireError } from '../errors.ts';
 import { Name } from '../name.ts';
-import { Reader } from '../reader.ts';
+import type { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 import { typeFromText, typeToText } from '../constants.ts';
 import type { RdataCodec, TextToken } from './codec.ts';
@@ -303,16 +303,39 @@ export interface DescriptorOptions {
   readonly targetNonRoot?: boolean;
 }
 
-/** Wraps a codec's decode so it reads exactly `length` octets at r.pos with a bounded sub-reader. */
+/**
+ * Runs a codec's decode with `r` bounded to exactly `length` octets at r.pos (no reads past the
+ * RDATA), then checks that everything was consumed.
+ */
 export function boundedDecode(r: Reader, length: number, body: (sub: Reader) => Uint8Array): Uint8Array {
   const start = r.pos;
-  if (start + length > r.end) throw new WireError('DUNLIN_ERR_WIRE_TRUNCATED', `RDATA of ${length} octets runs past the end`, start);
-  const sub = new Reader(r.msg, start, start + length);
-  const out = body(sub);
-  if (sub.pos !== start + length) throw new WireError('DUNLIN_ERR_WIRE_TRAILING', `${start + length - sub.pos} octet(s) left over in RDATA`, sub.pos);
-  r.pos = start + length;
-  return out;
+  const end = start + length;
+  if (end > r.end) throw new WireError('DUNLIN_ERR_WIRE_TRUNCATED', `RDATA of ${length} octets runs past the end`, start);
+  const saved = r.end;
+  r.end = end;
+  try {
+    const out = body(r);
+    if (r.pos !== end) throw new WireError('DUNLIN_ERR_WIRE_TRAILING', `${end - r.pos} octet(s) left over in RDATA`, r.pos);
+    return out;
+  } finally {
+    r.end = saved;
+  }
 }
+
+/** Checks one name-free field without copying it. */
+function skipField(kind: FieldKind, r: Reader): void {
+  const fixed = fixedSize[kind];
+  if (fixed !== undefined) r.bytes(fixed);
+  else if (kind === 'strs' || kind === 'b32len' || kind === 'bitmap') readField(kind, r, new Bytes());
+  else if (kind === 'str' || kind === 'hexlen') r.charString();
+  else if (kind === 'strOpt') {
+    if (r.remaining > 0) r.charString();
+  } else r.bytes(r.remaining);
+}
+
+// Parsed names of stored RDATA, so the hot path (writeRdata for NS/MX/CNAME/SOA...) does not
+// rebuild Name objects for RDATA it has already written once. Keyed by the RDATA array itself.
+const nameCache = new WeakMap<Uint8Array, Name[]>();
 
 /** Builds a codec from a field list. */
 export function descriptorCodec(type: number, fields: readonly Field[], opts: DescriptorOptions = {}): DunlinCodec {
@@ -333,19 +356,35 @@ export function descriptorCodec(type: number, fields: readonly Field[], opts: De
   return {
     type,
     mnemonic: typeToText(type),
-    decode(r: Reader, length: number): Uint8Array {
-      return boundedDecode(r, length, (sub) => {
+    decode: hasNames
+      ? (r: Reader, length: number): Uint8Array => boundedDecode(r, length, (sub) => {
         const out = new Bytes();
         for (const k of kinds) readField(k, sub, out);
         return out.done();
-      });
-    },
+      })
+      : (r: Reader, length: number): Uint8Array => boundedDecode(r, length, (sub) => {
+        const start = sub.pos;
+        for (const k of kinds) skipField(k, sub);
+        return sub.msg.slice(start, sub.pos);
+      }),
     encode: compressing
       ? (w: Writer, rdata: Uint8Array): void => {
+        let names = nameCache.get(rdata);
+        if (!names) {
+          names = [];
+          let off = 0;
+          for (const k of kinds) {
+            const end = fieldEnd(k, rdata, off);
+            if (k === 'cname') names.push(Name.fromWire(rdata.subarray(off, end)));
+            off = end;
+          }
+          nameCache.set(rdata, names);
+        }
         let off = 0;
+        let n = 0;
         for (const k of kinds) {
           const end = fieldEnd(k, rdata, off);
-          if (k === 'cname') w.name(Name.fromWire(rdata.subarray(off, end)), true);
+          if (k === 'cname') w.name(names[n++]!, true);
           else w.bytes(rdata.subarray(off, end));
           off = end;
         }
