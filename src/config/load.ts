@@ -197,12 +197,12 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
 
 /** Parses YAML text into dotted keys; syntax errors name file:line:col. */
 export function parseConfigText(text: string, source: string): Map<string, unknown> {
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const err = doc.errors[0];
   if (err !== undefined) {
     const pos = err.linePos?.[0];
     const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
-    throw new ConfigError('', `${where}: ${err.message.split('\n')[0] ?? 'invalid YAML'}`);
+    throw new ConfigError('', `${where}: ${(err.message.split('\n')[0] ?? 'invalid YAML').replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const value: unknown = doc.toJS();
   const out = new Map<string, unknown>();
