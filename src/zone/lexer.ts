@@ -119,6 +119,8 @@ export class Lexer {
       let parenLine = 0;
       let parenCol = 0;
       let failed = false;
+      // False only when the failure happened just after a line feed was consumed.
+      let skipRest = true;
       // Scan one logical entry.
       scan: while (this.#pos < len) {
         const c = src.charCodeAt(this.#pos);
@@ -134,6 +136,7 @@ export class Lexer {
           if (this.#line - parenLine > MAX_ENTRY_LINES) {
             this.#report({ line: parenLine, col: parenCol, message: `"(" opened here is still open ${MAX_ENTRY_LINES} lines later; expected ")"` });
             failed = true;
+            skipRest = false;
             break;
           }
           continue;
@@ -217,6 +220,7 @@ export class Lexer {
               failed = true;
               break scan;
             }
+            if (n > 0x7e) high = true;
             this.#pos += 2;
             continue;
           }
@@ -232,7 +236,7 @@ export class Lexer {
       }
       if (failed) {
         // Resynchronise: drop the rest of this physical line and start afresh outside parentheses.
-        if (this.#pos < len && src.charCodeAt(this.#pos - 1) !== LF) this.#skipLine();
+        if (skipRest) this.#skipLine();
         continue;
       }
       if (depth > 0 && this.#pos >= len) {
