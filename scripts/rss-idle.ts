@@ -87,6 +87,7 @@ try {
     'pid       role     rss-before  rss-with-conns  rss-after-close  fds-before  fds-with-conns  fds-after-close',
     ...pids.map((p, i) => `${String(p).padEnd(8)}  ${(i === 0 ? 'primary' : `worker${i}`).padEnd(7)}  ${(before[i]!.rssKb / 1024).toFixed(1).padStart(8)}MB  ${(during[i]!.rssKb / 1024).toFixed(1).padStart(12)}MB  ${(afterClose[i]!.rssKb / 1024).toFixed(1).padStart(13)}MB  ${String(before[i]!.fds).padStart(10)}  ${String(during[i]!.fds).padStart(14)}  ${String(afterClose[i]!.fds).padStart(15)}`),
     `total RSS: ${(sum(before) / 1024).toFixed(1)} MB -> ${(sum(during) / 1024).toFixed(1)} MB with ${N} connections (+${((sum(during) - sum(before)) / N).toFixed(2)} KB per connection); ${(sum(afterClose) / 1024).toFixed(1)} MB after they closed`,
+    `workers only (they hold the connections): ${(sum(before.slice(1)) / 1024).toFixed(1)} MB -> ${(sum(during.slice(1)) / 1024).toFixed(1)} MB (+${((sum(during.slice(1)) - sum(before.slice(1))) / N).toFixed(2)} KB per connection)`,
     `all server fds released ${releaseMs} ms after the clients closed`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
