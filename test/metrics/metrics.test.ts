@@ -116,3 +116,10 @@ test('real cluster: GET /metrics aggregates both workers plus the primary\'s vie
   const [code] = await once(child, 'exit') as [number | null];
   assert.equal(code, 0);
 });
+
+test('docs/metrics.md documents every metric', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+  const missing = Object.values(METRICS).map((m) => m.name).filter((n) => !doc.includes('`' + n + '`'));
+  assert.deepEqual(missing, []);
+});
