@@ -65,8 +65,10 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
     const p = positions?.get(i);
     return p ? [p.file, p.line, p.col] : [file, 0, 0];
   };
-  const err = (i: number, msg: string): void => problems.error(...where(i), msg);
-  const warn = (i: number, msg: string): void => problems.warning(...where(i), msg);
+  // Problems are collected with their record index and reported in file order.
+  const found: { i: number; error: boolean; msg: string }[] = [];
+  const err = (i: number, msg: string): void => void found.push({ i, error: true, msg });
+  const warn = (i: number, msg: string): void => void found.push({ i, error: false, msg });
 
   const nodes = new Map<string, NodeInfo>();
   const okey = origin.key;
@@ -101,9 +103,9 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
   // Apex: exactly one SOA (RFC 1035 §5.2) and an NS RRset (RFC 1034 §4.2.1).
   const apex = nodes.get(okey);
   const soa = apex?.sets.get(RRType.SOA);
-  if (!soa) problems.error(file, 0, 0, `no SOA record at the zone apex ${origin.toText()}: expected exactly one`);
+  if (!soa) err(-1, `no SOA record at the zone apex ${origin.toText()}: expected exactly one`);
   else if (soa.idx.length > 1) err(soa.idx[1]!, `more than one SOA record at the zone apex ${origin.toText()}: expected exactly one`);
-  if (!apex?.sets.has(RRType.NS)) problems.error(...(soa ? where(soa.idx[0]!) : [file, 0, 0] as [string, number, number]), `no NS records at the zone apex ${origin.toText()}`);
+  if (!apex?.sets.has(RRType.NS)) err(soa ? soa.idx[0]! : -1, `no NS records at the zone apex ${origin.toText()}`);
 
   const cuts = new Set<string>();
   const dnames = new Set<string>();
@@ -128,7 +130,8 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
       if (cname.idx.length > 1) err(cname.idx[1]!, `more than one CNAME record at ${nameText()} (RFC 2181 §10.1)`);
       for (const [type, set] of node.sets) {
         if (!CNAME_COMPANIONS.has(type)) {
-          err(set.idx[0]!, `CNAME and other data at ${nameText()}: ${typeToText(type)} cannot share a name with a CNAME (RFC 2181 §10.1)`);
+          // Reported where the conflict arises: at whichever of the two records was written later.
+          err(Math.max(set.idx[0]!, cname.idx[0]!), `CNAME and other data at ${nameText()}: ${typeToText(type)} cannot share a name with a CNAME (RFC 2181 §10.1)`);
         }
       }
     }
@@ -188,6 +191,11 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
     }
   }
 
+  found.sort((a, b) => a.i - b.i);
+  for (const f of found) {
+    if (f.error) problems.error(...where(f.i), f.msg);
+    else problems.warning(...where(f.i), f.msg);
+  }
   const { errors, warnings } = problems.finish(file);
   if (errors.length > 0) return { origin, records: [], errors, warnings, serial: null };
 
