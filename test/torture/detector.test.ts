@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startControlServer } from '../../src/control/server.ts';
 import { pool, rawConnect, serverCounts, sleep, withTimeout } from './lib.ts';
+import { waitFor } from '../helpers/harness.ts';
 
 const LEAKY = `
 const net = require('node:net');
@@ -41,8 +42,11 @@ test('the torture probes and dunlin sockstat catch a server that leaks on EOF in
       c.socket.end(Buffer.from([0x00]));
       return c;
     });
-    await sleep(800);
-    const after = serverCounts([pid]);
+    // Wait (bounded) for the kernel and the child to see every FIN; a loaded machine may take a moment.
+    let after = serverCounts([pid]);
+    await waitFor(() => (after = serverCounts([pid])).closeWait >= 100, 5000, 50).catch(() => undefined);
+    await sleep(300);
+    after = serverCounts([pid]);
     assert.equal(after.closeWait, 100, 'server-side CLOSE_WAIT: the peer closed, the server did not');
     assert.equal(after.fds.get(pid)! - before.fds.get(pid)!, 100, 'one leaked fd per connection');
     for (const c of conns) assert.equal(c.serverEnded, false);
@@ -51,7 +55,7 @@ test('the torture probes and dunlin sockstat catch a server that leaks on EOF in
       path, log: { info() {}, warn() {}, error() {} }, leakAfterMs: 300, sampleIntervalMs: 100,
       handlers: { workers: () => Promise.resolve([]), reload: () => Promise.resolve([]), pids: () => ({ primary: process.pid, workers: [pid] }) },
     });
-    await sleep(600);
+    await sleep(800);
     const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
     const { stdout } = await withTimeout(promisify(execFile)(process.execPath, [main, 'sockstat', '--socket', path]), 15_000, 'sockstat');
     assert.match(stdout, /LEAKS: 100 socket\(s\) in CLOSE_WAIT/);
