@@ -107,8 +107,9 @@ export function recordToText(rr: ResourceRecord): string {
 
 /**
  * The name additional-section processing and chasing use (RFC 1034 §3.6.2, RFC 2782, RFC 3403,
- * RFC 9460 §4): NS, CNAME, DNAME, PTR, MX, SRV, KX, AFSDB, RT, MB, MD, MF, NAPTR and SVCB/HTTPS
- * (the last two and SRV only when not the root).
+ * RFC 9460 §4): NS, CNAME, DNAME, PTR, MX, SRV, KX, AFSDB, RT, MB, MD, MF, NAPTR and SVCB/HTTPS.
+ * A root target ("no service": RFC 7505 null MX, SRV ".", NAPTR/SVCB ".") gives null, except for
+ * CNAME and DNAME, which lookup chases as written.
  */
 export function rdataTargetName(type: number, rdata: Uint8Array): Name | null {
   const c = codecs.get(type);

@@ -82,6 +82,8 @@ test('target names for additional-section processing', () => {
   const t = (type: string, text: string): string | null => rdataTargetName(typeFromText(type)!, rdataFromText(typeFromText(type)!, tokens(text), origin))?.toText() ?? null;
   assert.equal(t('NS', 'ns1'), 'ns1.example.com.');
   assert.equal(t('MX', '10 mx'), 'mx.example.com.');
+  assert.equal(t('MX', '0 .'), null, 'RFC 7505 null MX');
+  assert.equal(t('CNAME', '.'), '.');
   assert.equal(t('SRV', '1 1 1 srv'), 'srv.example.com.');
   assert.equal(t('SRV', '1 1 1 .'), null);
   assert.equal(t('NAPTR', '1 1 "" "" "" .'), null);

@@ -3,6 +3,8 @@ import { RRType } from '../constants.ts';
 import { descriptorCodec, type DunlinCodec, type Field } from './fields.ts';
 
 const T = RRType;
+// Additional-section targets that are the root mean "no service" (RFC 7505 null MX, RFC 2782 SRV
+// "."), so only CNAME and DNAME (which lookup chases) report a root target.
 const ds: Field[] = [['u16', 'key tag'], ['alg', 'algorithm'], ['u8', 'digest type'], ['hex', 'digest']];
 const dnskey: Field[] = [['u16', 'flags'], ['u8', 'protocol'], ['alg', 'algorithm'], ['b64', 'public key']];
 const rrsig = (signer: 'name' | 'dname'): Field[] => [
@@ -14,26 +16,26 @@ const txt: Field[] = [['strs', 'text']];
 
 export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.A, [['ipv4', 'address']]),
-  descriptorCodec(T.NS, [['cname', 'nsdname']], { target: 0 }),
-  descriptorCodec(T.MD, [['cname', 'madname']], { target: 0 }),
-  descriptorCodec(T.MF, [['cname', 'madname']], { target: 0 }),
+  descriptorCodec(T.NS, [['cname', 'nsdname']], { target: 0, targetNonRoot: true }),
+  descriptorCodec(T.MD, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
+  descriptorCodec(T.MF, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.CNAME, [['cname', 'cname']], { target: 0 }),
   descriptorCodec(T.SOA, [
     ['cname', 'mname'], ['cname', 'rname'], ['u32', 'serial'], ['period', 'refresh'], ['period', 'retry'], ['period', 'expire'], ['period', 'minimum'],
   ]),
-  descriptorCodec(T.MB, [['cname', 'madname']], { target: 0 }),
+  descriptorCodec(T.MB, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.MG, [['cname', 'mgmname']]),
   descriptorCodec(T.MR, [['cname', 'newname']]),
-  descriptorCodec(T.PTR, [['cname', 'ptrdname']], { target: 0 }),
+  descriptorCodec(T.PTR, [['cname', 'ptrdname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.HINFO, [['str', 'cpu'], ['str', 'os']]),
   descriptorCodec(T.MINFO, [['cname', 'rmailbx'], ['cname', 'emailbx']]),
-  descriptorCodec(T.MX, [['u16', 'preference'], ['cname', 'exchange']], { target: 0 }),
+  descriptorCodec(T.MX, [['u16', 'preference'], ['cname', 'exchange']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.TXT, txt),
   descriptorCodec(T.RP, [['dname', 'mbox'], ['dname', 'txtdname']]),
-  descriptorCodec(T.AFSDB, [['u16', 'subtype'], ['dname', 'hostname']], { target: 0 }),
+  descriptorCodec(T.AFSDB, [['u16', 'subtype'], ['dname', 'hostname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.X25, [['str', 'PSDN address']]),
   descriptorCodec(T.ISDN, [['str', 'ISDN address'], ['strOpt', 'subaddress']]),
-  descriptorCodec(T.RT, [['u16', 'preference'], ['dname', 'intermediate host']], { target: 0 }),
+  descriptorCodec(T.RT, [['u16', 'preference'], ['dname', 'intermediate host']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T['NSAP-PTR'], [['name', 'owner']]),
   descriptorCodec(T.SIG, rrsig('dname')),
   descriptorCodec(T.PX, [['u16', 'preference'], ['dname', 'map822'], ['dname', 'mapx400']]),
@@ -43,7 +45,7 @@ export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.NAPTR, [
     ['u16', 'order'], ['u16', 'preference'], ['str', 'flags'], ['str', 'services'], ['str', 'regexp'], ['dname', 'replacement'],
   ], { target: 0, targetNonRoot: true }),
-  descriptorCodec(T.KX, [['u16', 'preference'], ['name', 'exchanger']], { target: 0 }),
+  descriptorCodec(T.KX, [['u16', 'preference'], ['name', 'exchanger']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.CERT, [['certtype', 'type'], ['u16', 'key tag'], ['alg', 'algorithm'], ['b64', 'certificate']]),
   descriptorCodec(T.DNAME, [['name', 'target']], { target: 0 }),
   descriptorCodec(T.DS, ds),
