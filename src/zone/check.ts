@@ -8,17 +8,28 @@ import { Problems } from './problems.ts';
 import type { ZoneLoadResult } from './types.ts';
 
 interface RRsetInfo {
+  readonly type: number;
   /** Indexes into the input records, duplicates removed. */
   readonly idx: number[];
-  /** Canonical RDATA keys already present. */
-  readonly seen: Set<string>;
+  /** Canonical RDATA keys of idx, computed only once a second record arrives (most RRsets have one). */
+  keys: Set<string> | null;
   ttl: number;
   ttlDiffers: number; // index of the first record with a different TTL, or -1
 }
 
+/** One owner; `sets` is a short array (a Map per owner costs more than a scan of 1-3 entries). */
 interface NodeInfo {
   readonly name: Name;
-  readonly sets: Map<number, RRsetInfo>;
+  readonly sets: RRsetInfo[];
+}
+
+function getSet(node: NodeInfo, type: number): RRsetInfo | undefined {
+  for (const s of node.sets) if (s.type === type) return s;
+  return undefined;
+}
+
+function hasType(node: NodeInfo | undefined, type: number): boolean {
+  return node !== undefined && getSet(node, type) !== undefined;
 }
 
 /** Types that may sit beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5: the DNSSEC records of the CNAME). */
@@ -80,62 +91,63 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
     }
     let node = nodes.get(rr.name.key);
     if (!node) {
-      node = { name: rr.name, sets: new Map() };
+      node = { name: rr.name, sets: [] };
       nodes.set(rr.name.key, node);
     }
-    let set = node.sets.get(rr.type);
-    const key = canonicalKey(rr.type, rr.rdata);
+    const set = getSet(node, rr.type);
     if (!set) {
-      set = { idx: [i], seen: new Set([key]), ttl: rr.ttl, ttlDiffers: -1 };
-      node.sets.set(rr.type, set);
+      node.sets.push({ type: rr.type, idx: [i], keys: null, ttl: rr.ttl, ttlDiffers: -1 });
       continue;
     }
     if (rr.ttl !== set.ttl) {
       if (set.ttlDiffers < 0) set.ttlDiffers = i;
       if (rr.ttl < set.ttl) set.ttl = rr.ttl;
     }
+    set.keys ??= new Set([canonicalKey(rr.type, records[set.idx[0]!]!.rdata)]);
+    const key = canonicalKey(rr.type, rr.rdata);
     // Duplicate records are one record (RFC 2181 §5): merged silently.
-    if (set.seen.has(key)) continue;
-    set.seen.add(key);
+    if (set.keys.has(key)) continue;
+    set.keys.add(key);
     set.idx.push(i);
   }
 
   // Apex: exactly one SOA (RFC 1035 §5.2) and an NS RRset (RFC 1034 §4.2.1).
   const apex = nodes.get(okey);
-  const soa = apex?.sets.get(RRType.SOA);
+  const soa = apex ? getSet(apex, RRType.SOA) : undefined;
   if (!soa) err(-1, `no SOA record at the zone apex ${origin.toText()}: expected exactly one`);
   else if (soa.idx.length > 1) err(soa.idx[1]!, `more than one SOA record at the zone apex ${origin.toText()}: expected exactly one`);
-  if (!apex?.sets.has(RRType.NS)) err(soa ? soa.idx[0]! : -1, `no NS records at the zone apex ${origin.toText()}`);
+  if (!hasType(apex, RRType.NS)) err(soa ? soa.idx[0]! : -1, `no NS records at the zone apex ${origin.toText()}`);
 
   const cuts = new Set<string>();
   const dnames = new Set<string>();
   for (const [key, node] of nodes) {
-    if (key !== okey && node.sets.has(RRType.NS)) cuts.add(key);
-    if (node.sets.has(RRType.DNAME)) dnames.add(key);
+    if (key !== okey && hasType(node, RRType.NS)) cuts.add(key);
+    if (hasType(node, RRType.DNAME)) dnames.add(key);
   }
 
   for (const [key, node] of nodes) {
     const nameText = (): string => node.name.toText();
-    for (const [type, set] of node.sets) {
+    for (const set of node.sets) {
       if (set.ttlDiffers >= 0) {
-        warn(set.ttlDiffers, `TTLs differ in the ${nameText()} ${typeToText(type)} RRset: using the lowest, ${set.ttl} (RFC 2181 §5.2)`);
+        warn(set.ttlDiffers, `TTLs differ in the ${nameText()} ${typeToText(set.type)} RRset: using the lowest, ${set.ttl} (RFC 2181 §5.2)`);
       }
     }
     if (key !== okey) {
-      const s = node.sets.get(RRType.SOA);
+      const s = getSet(node, RRType.SOA);
       if (s) err(s.idx[0]!, `SOA record at ${nameText()}: expected it only at the zone apex ${origin.toText()}`);
     }
-    const cname = node.sets.get(RRType.CNAME);
+    const cname = getSet(node, RRType.CNAME);
     if (cname) {
       if (cname.idx.length > 1) err(cname.idx[1]!, `more than one CNAME record at ${nameText()} (RFC 2181 §10.1)`);
-      for (const [type, set] of node.sets) {
+      for (const set of node.sets) {
+        const type = set.type;
         if (!CNAME_COMPANIONS.has(type)) {
           // Reported where the conflict arises: at whichever of the two records was written later.
           err(Math.max(set.idx[0]!, cname.idx[0]!), `CNAME and other data at ${nameText()}: ${typeToText(type)} cannot share a name with a CNAME (RFC 2181 §10.1)`);
         }
       }
     }
-    const dname = node.sets.get(RRType.DNAME);
+    const dname = getSet(node, RRType.DNAME);
     if (dname && dname.idx.length > 1) err(dname.idx[1]!, `more than one DNAME record at ${nameText()} (RFC 6672 §2.4)`);
 
     // Ancestors between this name and the apex: DNAMEs and zone cuts above it.
@@ -146,24 +158,24 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
         if (!dnameAbove && dnames.has(k)) dnameAbove = k;
         if (cuts.has(k)) below = k;
       }
-      const firstIdx = node.sets.values().next().value!.idx[0]!;
+      const firstIdx = node.sets[0]!.idx[0]!;
       if (dnameAbove) {
         err(firstIdx, `${nameText()} is below the DNAME at ${keyText(dnameAbove, nodes)}: names below a DNAME cannot have data (RFC 6672 §2.3)`);
       } else if (below) {
-        const nonGlue = [...node.sets.keys()].filter((t) => t !== RRType.A && t !== RRType.AAAA);
+        const nonGlue = node.sets.filter((t) => t.type !== RRType.A && t.type !== RRType.AAAA);
         if (nonGlue.length > 0) {
-          warn(node.sets.get(nonGlue[0]!)!.idx[0]!, `${nameText()} ${nonGlue.map(typeToText).join(' ')} is below the delegation at ${keyText(below, nodes)}: occluded, never served`);
+          warn(nonGlue[0]!.idx[0]!, `${nameText()} ${nonGlue.map((t) => typeToText(t.type)).join(' ')} is below the delegation at ${keyText(below, nodes)}: occluded, never served`);
         }
       } else if (cuts.has(key)) {
-        const other = [...node.sets.keys()].filter((t) => !AT_CUT.has(t));
+        const other = node.sets.filter((t) => !AT_CUT.has(t.type));
         if (other.length > 0) {
-          warn(node.sets.get(other[0]!)!.idx[0]!, `${nameText()} ${other.map(typeToText).join(' ')} at the delegation point: occluded by the NS records, never served`);
+          warn(other[0]!.idx[0]!, `${nameText()} ${other.map((t) => typeToText(t.type)).join(' ')} at the delegation point: occluded by the NS records, never served`);
         }
       }
     }
 
     // Name servers that live inside this zone need addresses: glue below a cut, or authoritative A/AAAA.
-    const ns = node.sets.get(RRType.NS);
+    const ns = getSet(node, RRType.NS);
     if (ns) {
       for (const i of ns.idx) {
         const tkey = rdataNameKey(records[i]!.rdata);
@@ -179,9 +191,9 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
         if (k !== okey) continue;
         if (dn) continue;
         const target = nodes.get(tkey);
-        const hasAddr = !!target && (target.sets.has(RRType.A) || target.sets.has(RRType.AAAA));
+        const hasAddr = hasType(target, RRType.A) || hasType(target, RRType.AAAA);
         const tText = keyText(tkey, nodes);
-        if (target?.sets.has(RRType.CNAME)) {
+        if (hasType(target, RRType.CNAME)) {
           err(i, `NS target ${tText} is a CNAME: expected a name with address records (RFC 2181 §10.3)`);
         } else if (!hasAddr) {
           if (cut) err(i, `missing glue: NS target ${tText} is below the delegation at ${keyText(cut, nodes)} but has no A or AAAA record`);
@@ -201,7 +213,7 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
 
   const out: ResourceRecord[] = [];
   for (const node of nodes.values()) {
-    for (const set of node.sets.values()) {
+    for (const set of node.sets) {
       for (const i of set.idx) {
         const rr = records[i]!;
         out.push(rr.ttl === set.ttl ? rr : { name: rr.name, type: rr.type, class: rr.class, ttl: set.ttl, rdata: rr.rdata });

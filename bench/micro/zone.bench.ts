@@ -1,0 +1,68 @@
+// Owns the zone-loading benchmark: a generated 1,000,000-record zone through loadZoneFile (run: node bench/micro/zone.bench.ts [records]).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Name } from '../../src/wire/name.ts';
+import { loadZoneFile } from '../../src/zone/index.ts';
+
+const total = Number(process.argv[2] ?? process.env['ZONE_BENCH_RECORDS'] ?? '1000000');
+
+/**
+ * A deterministic zone: per group of 10 records 4 A, 2 AAAA, 1 MX, 1 TXT, 1 CNAME and, every
+ * other group, a delegation (NS + glue A) in place of a second AAAA. Relative owners, $TTL,
+ * some explicit TTLs and a blank owner, as real zones have them.
+ */
+function generate(n: number): string {
+  const parts: string[] = ['$ORIGIN bench.test.\n$TTL 3600\n@ SOA ns1 hostmaster 2024010101 7200 3600 1209600 300\n@ NS ns1\n@ NS ns2\nns1 A 192.0.2.1\nns2 A 192.0.2.2\n'];
+  let written = 7;
+  for (let g = 0; written < n; g++) {
+    const a = `${(g >>> 8) & 255}.${g & 255}`;
+    parts.push(
+      `h${g} A 10.1.${a}\n`,
+      `\tAAAA 2001:db8::${(g & 0xffff).toString(16)}\n`,
+      `h${g} A 10.2.${a}\n`,
+      `w${g} 300 A 10.3.${a}\n`,
+      `w${g} 300 A 10.4.${a}\n`,
+      `m${g} MX 10 mail${g & 1023}.example.net.\n`,
+      `t${g} TXT "v=spf1 ip4:10.1.${a} -all" "group ${g}"\n`,
+      `c${g} CNAME h${g}\n`,
+      g % 2 === 0 ? `d${g} NS ns.d${g}\nns.d${g} A 10.5.${a}\n` : `x${g} AAAA 2001:db8:1::${(g & 0xffff).toString(16)}\nx${g} A 10.6.${a}\n`,
+    );
+    written += 10;
+  }
+  return parts.join('');
+}
+
+// ZONE_BENCH_OUT=path only writes the zone there (for profiling or for other tools) and exits.
+const out = process.env['ZONE_BENCH_OUT'];
+if (out) {
+  writeFileSync(out, generate(total), 'latin1');
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dunlin-zone-bench-'));
+try {
+  const file = join(dir, 'bench.test.zone');
+  const text = generate(total);
+  writeFileSync(file, text, 'latin1');
+  const size = text.length;
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result = loadZoneFile(file, Name.fromText('bench.test.'));
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // With --expose-gc the heap figure is what the loaded zone retains, not the garbage of parsing.
+  global.gc?.();
+  const after = process.memoryUsage();
+  if (result.errors.length > 0) throw new Error(`bench zone rejected: ${result.errors[0]!.message}`);
+  const n = result.records.length;
+  const mb = (x: number): string => `${(x / 1048576).toFixed(0)} MiB`;
+  console.log(`zone file            ${(size / 1048576).toFixed(1)} MiB, ${n.toLocaleString('en-US')} records loaded, ${result.warnings.length} warnings`);
+  console.log(`loadZoneFile         ${secs.toFixed(2)} s  ${Math.round(n / secs).toLocaleString('en-US')} records/s  ${((size / 1048576) / secs).toFixed(1)} MiB/s  (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`);
+  console.log(`heap used            ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}, ${Math.round((after.heapUsed - before.heapUsed) / n)} B/record${global.gc ? ' retained after GC' : ', garbage included (run with --expose-gc)'})`);
+  console.log(`RSS                  ${mb(after.rss)}; peak ${mb(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(`node ${process.version}, ${process.platform} ${process.arch}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
