@@ -250,6 +250,30 @@ test('garbage frames: length 0, 65535 random bytes, malformed message, a respons
   });
 });
 
+test('clients that pipeline thousands of queries and never read: the server still lets go of them', { timeout: 40_000 }, async (t) => {
+  await scenario(t, 'no-read-5000-queries', 20, async () => {
+    const held = await pool(20, 20, async (k) => {
+      const c = await rawConnect(server.tcp4);
+      c.socket.pause(); // never read: answers pile up in the kernel buffers, then in the server
+      const burst = Buffer.concat(Array.from({ length: 5000 }, (_, i) => frame(wwwQuery(((k * 5000 + i) % 65535) + 1))));
+      c.socket.write(burst);
+      return c;
+    });
+    try {
+      // While every client still holds its connection open, the server must drop its side (idle or read
+      // timeout on a peer that does not read), leaving no fd behind.
+      const t0 = Date.now();
+      await waitFor(() => {
+        const c = serverCounts(pids);
+        return pids.every((p) => c.fds.get(p)! <= baseline.fds.get(p)! + 1); // +1: a probe in flight
+      }, SETTLE_MS + 3000, 100);
+      t.diagnostic(`no-read: server released all 20 connections ${Date.now() - t0} ms after the bursts, clients still open`);
+    } finally {
+      for (const c of held) c.socket.destroy();
+    }
+  });
+});
+
 test('flood of idle connections beyond max_connections: new clients are still served (close-idlest)', { timeout: 40_000 }, async (t) => {
   const FLOOD = MAX_CONNECTIONS * 2;
   await scenario(t, 'idle-flood-2x-limit', FLOOD, async () => {
