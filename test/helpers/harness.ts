@@ -61,6 +61,8 @@ export interface ServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for the ready line (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** A command the server runs under, e.g. ["prlimit", "--nofile=64:64", "--"]. */
+  readonly prefix?: readonly string[];
 }
 
 export interface ExitStatus {
@@ -187,8 +189,9 @@ export function tempDir(prefix = 'dunlin-test-'): string {
   return mkdtempSync(join(os.tmpdir(), prefix));
 }
 
-function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> | undefined): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<ExitStatus> } {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
+function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> | undefined, prefix: readonly string[] = []): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<ExitStatus> } {
+  const argv = [...prefix, process.execPath, MAIN, 'serve', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
@@ -225,7 +228,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<DunlinServe
   }
   args.push('--workers', String(opts.workers ?? 1), '--control', controlSocket, '--log-level', opts.logLevel ?? 'info');
   args.push(...(opts.args ?? []));
-  const { child, out, err, exited } = spawnServe(args, opts.env);
+  const { child, out, err, exited } = spawnServe(args, opts.env, opts.prefix);
   const timeoutMs = opts.readyTimeoutMs ?? 30_000;
   const ready = await new Promise<ReadyLine>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -303,10 +306,11 @@ export function decodeResponse(buf: Buffer): dnsPacket.DecodedPacket {
   return dnsPacket.decode(buf);
 }
 
-/** Answer-section records as [name, type, data-as-text] (data of A/AAAA/CNAME/NS is a string; others JSON). */
+/** Records of a section as {name, type, data}: data of A/AAAA/CNAME/NS as is, others as JSON with byte strings as text (TXT: '["a","b"]'). */
 export function answersOf(p: dnsPacket.DecodedPacket, section: 'answers' | 'authorities' | 'additionals' = 'answers'): { name: string; type: string; data: string }[] {
   const list = (p[section] ?? []) as unknown as { name: string; type: string; data?: unknown }[];
-  return list.map((r) => ({ name: r.name, type: r.type, data: typeof r.data === 'string' ? r.data : JSON.stringify(r.data) }));
+  const text = (v: unknown): unknown => (Buffer.isBuffer(v) ? v.toString('latin1') : Array.isArray(v) ? v.map(text) : v);
+  return list.map((r) => ({ name: r.name, type: r.type, data: typeof r.data === 'string' ? r.data : JSON.stringify(text(r.data)) }));
 }
 
 /** Response code name of a decoded packet ("NOERROR", "NXDOMAIN", ...). */
