@@ -36,7 +36,7 @@ function corpus(): Uint8Array[] {
   };
   const referral: Message = {
     id: 7, flags: 0x8000, opcode: 0, rcode: 0, questions: [{ name: Name.fromText('a.b.sub.example.com.'), type: 28, class: 1 }],
-    answers: [], authority: [rr('sub', 'NS', 'ns1.sub'), rr('sub', 'NS', 'ns2.other.net.'), rr('sub', 'DS', '1 8 2 ABCDEF')],
+    answers: [], authority: [rr('sub', 'NS', 'ns1.sub'), rr('sub', 'NS', 'ns2.other.net.'), rr('sub', 'DS', '1 8 2 ' + 'AB'.repeat(32))],
     additional: [rr('ns1.sub', 'A', '192.0.2.1'), rr('ns1.sub', 'AAAA', '2001:db8::1'), rr('@', 'SRV', '1 1 53 ns1.sub')], edns: null,
   };
   return [all, query, referral].map((m) => encodeMessage(m));

@@ -46,7 +46,7 @@ test('RFC 3597: A \\# 4 0A000001 is 10.0.0.1; unknown types print generically', 
 const bad: [string, string][] = [
   ['A', '256.0.0.1'], ['A', '1.2.3'], ['A', '01.2.3.4'], ['A', '1.2.3.4 5'], ['AAAA', '1::2::3'], ['AAAA', '12345::'],
   ['MX', '70000 mail'], ['MX', '10'], ['TXT', ''], ['TXT', '"' + 'x'.repeat(256) + '"'], ['TXT', '"\\256"'],
-  ['SOA', 'a b 1 2 3 4'], ['SOA', 'a b 1 2 3 4 1x'], ['DS', '1 2 3 ABC'], ['DNSKEY', '256 3 8 AAA'], ['DNSKEY', '256 3 8 A===' ],
+  ['SOA', 'a b 1 2 3 4'], ['SOA', 'a b 1 2 3 4 1x'], ['DS', '1 2 3 ABC'], ['DS', '1 8 2 ABCD'], ['DS', '1 8 1 ' + 'AB'.repeat(32)], ['NSAP', '47.0005'], ['NSAP', '0x'], ['DNSKEY', '256 3 8 AAA'], ['DNSKEY', '256 3 8 A===' ],
   ['NSEC3', '1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJW'], ['NSEC', 'a.example. BOGUS'], ['RRSIG', 'A 8 3 86400 20241301000000 20240101000000 1 . AA=='],
   ['LOC', '91 0 0 N 0 E 0'], ['LOC', '10 0 0 X 0 E 0'], ['SVCB', '1 foo. alpn=h2 alpn=h3'], ['SVCB', '1 foo. mandatory=port'],
   ['SVCB', '1 foo. no-default-alpn'], ['SVCB', '1 foo. port=65536'], ['SVCB', '1 foo. mandatory=mandatory'], ['SVCB', '1 foo. bogus=1'],

@@ -6,6 +6,12 @@ const T = RRType;
 // Additional-section targets that are the root mean "no service" (RFC 7505 null MX, RFC 2782 SRV
 // "."), so only CNAME and DNAME (which lookup chases) report a root target.
 const ds: Field[] = [['u16', 'key tag'], ['alg', 'algorithm'], ['u8', 'digest type'], ['hex', 'digest']];
+// Digest lengths of the assigned DS digest types (RFC 4034 SHA-1, RFC 4509 SHA-256, RFC 5933 GOST, RFC 6605 SHA-384).
+const DIGEST_LENGTH: Record<number, number> = { 1: 20, 2: 32, 3: 32, 4: 48 };
+const dsCheck = (b: Uint8Array): string | null => {
+  const want = DIGEST_LENGTH[b[3]!];
+  return want !== undefined && b.length - 4 !== want ? `digest type ${b[3]} needs ${want} octets of digest, got ${b.length - 4}` : null;
+};
 const dnskey: Field[] = [['u16', 'flags'], ['u8', 'protocol'], ['alg', 'algorithm'], ['b64', 'public key']];
 const rrsig = (signer: 'name' | 'dname'): Field[] => [
   ['rrtype', 'type covered'], ['alg', 'algorithm'], ['u8', 'labels'], ['period', 'original TTL'],
@@ -36,9 +42,12 @@ export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.X25, [['str', 'PSDN address']]),
   descriptorCodec(T.ISDN, [['str', 'ISDN address'], ['strOpt', 'subaddress']]),
   descriptorCodec(T.RT, [['u16', 'preference'], ['dname', 'intermediate host']], { target: 0, targetNonRoot: true }),
+  descriptorCodec(T.NSAP, [['nsap', 'NSAP address']], { check: (b) => (b.length === 0 ? 'empty NSAP address' : null) }),
   descriptorCodec(T['NSAP-PTR'], [['name', 'owner']]),
   descriptorCodec(T.SIG, rrsig('dname')),
+  descriptorCodec(T.KEY, dnskey),
   descriptorCodec(T.PX, [['u16', 'preference'], ['dname', 'map822'], ['dname', 'mapx400']]),
+  descriptorCodec(T.GPOS, [['str', 'longitude'], ['str', 'latitude'], ['str', 'altitude']]),
   descriptorCodec(T.AAAA, [['ipv6', 'address']]),
   descriptorCodec(T.NXT, [['dname', 'next domain'], ['hex', 'type bitmap']]),
   descriptorCodec(T.SRV, [['u16', 'priority'], ['u16', 'weight'], ['u16', 'port'], ['dname', 'target']], { target: 0, targetNonRoot: true }),
@@ -48,7 +57,7 @@ export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.KX, [['u16', 'preference'], ['name', 'exchanger']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.CERT, [['certtype', 'type'], ['u16', 'key tag'], ['alg', 'algorithm'], ['b64', 'certificate']]),
   descriptorCodec(T.DNAME, [['name', 'target']], { target: 0 }),
-  descriptorCodec(T.DS, ds),
+  descriptorCodec(T.DS, ds, { check: dsCheck }),
   descriptorCodec(T.SSHFP, [['u8', 'algorithm'], ['u8', 'fingerprint type'], ['hex', 'fingerprint']]),
   descriptorCodec(T.RRSIG, rrsig('name')),
   descriptorCodec(T.NSEC, [['name', 'next domain'], ['bitmap', 'type bitmap']]),
@@ -60,7 +69,10 @@ export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.NSEC3PARAM, [['u8', 'hash algorithm'], ['u8', 'flags'], ['u16', 'iterations'], ['hexlen', 'salt']]),
   descriptorCodec(T.TLSA, tlsa),
   descriptorCodec(T.SMIMEA, tlsa),
-  descriptorCodec(T.CDS, ds),
+  descriptorCodec(T.NINFO, txt),
+  descriptorCodec(T.RKEY, dnskey),
+  descriptorCodec(T.TALINK, [['name', 'previous'], ['name', 'next']]),
+  descriptorCodec(T.CDS, ds, { check: dsCheck }),
   descriptorCodec(T.CDNSKEY, dnskey),
   descriptorCodec(T.OPENPGPKEY, [['b64', 'public key']]),
   descriptorCodec(T.CSYNC, [['u32', 'SOA serial'], ['u16', 'flags'], ['bitmap', 'type bitmap']]),
@@ -73,6 +85,7 @@ export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.EUI48, [['eui48', 'address']]),
   descriptorCodec(T.EUI64, [['eui64', 'address']]),
   descriptorCodec(T.URI, [['u16', 'priority'], ['u16', 'weight'], ['text', 'target']]),
-  descriptorCodec(T.TA, ds),
-  descriptorCodec(T.DLV, ds),
+  descriptorCodec(T.AVC, txt),
+  descriptorCodec(T.TA, ds, { check: dsCheck }),
+  descriptorCodec(T.DLV, ds, { check: dsCheck }),
 ];

@@ -21,7 +21,7 @@ export type FieldKind =
   | 'u8' | 'u16' | 'u32' | 'period' | 'time' | 'rrtype' | 'alg' | 'certtype'
   | 'ipv4' | 'ipv6' | 'eui48' | 'eui64' | 'ilnp64'
   | 'str' | 'strOpt' | 'strs' | 'text'
-  | 'b64' | 'hex' | 'hexlen' | 'b32len' | 'bitmap';
+  | 'b64' | 'hex' | 'hexlen' | 'b32len' | 'bitmap' | 'nsap';
 
 export type Field = readonly [kind: FieldKind, label: string];
 
@@ -175,6 +175,7 @@ function fieldToText(kind: FieldKind, b: Uint8Array, off: number, end: number): 
     case 'text': return quoteBytes(b.subarray(off, end));
     case 'b64': return toBase64(b.subarray(off, end));
     case 'hex': return toHex(b.subarray(off, end));
+    case 'nsap': return '0x' + toHex(b.subarray(off, end));
     case 'hexlen': return end === off + 1 ? '-' : toHex(b.subarray(off + 1, end));
     case 'b32len': return toBase32Hex(b.subarray(off + 1, end));
     case 'bitmap': return bitmapToText(b, off, end);
@@ -278,6 +279,15 @@ function fieldFromText(kind: FieldKind, label: string, t: Tokens, origin: Name, 
     }
     case 'b64': out.bytes(base64ToBytes(joinRest(t), onErr)); return;
     case 'hex': out.bytes(hexToBytes(joinRest(t), onErr)); return;
+    case 'nsap': {
+      // RFC 1706 §5: "0x" then hex digits, with optional "." separators for readability.
+      const tok = t.next(label);
+      if (!/^0x[0-9a-fA-F.]+$/i.test(tok.text)) t.fail(`${label}: expected 0x followed by hex digits, got "${tok.text}"`);
+      const v = hexToBytes(tok.text.slice(2).replaceAll('.', ''), onErr);
+      if (v.length === 0) t.fail(`${label}: empty`);
+      out.bytes(v);
+      return;
+    }
     case 'hexlen': {
       const tok = t.next(label);
       const v = tok.text === '-' ? new Uint8Array(0) : hexToBytes(tok.text, onErr);
@@ -301,6 +311,8 @@ export interface DescriptorOptions {
   readonly target?: number;
   /** Target is ignored when it is the root (NAPTR replacement, SVCB TargetName "."). */
   readonly targetNonRoot?: boolean;
+  /** Whole-RDATA check after the fields parsed (e.g. digest length by digest type); returns an error message or null. */
+  readonly check?: (rdata: Uint8Array) => string | null;
 }
 
 /**
@@ -365,7 +377,10 @@ export function descriptorCodec(type: number, fields: readonly Field[], opts: De
       : (r: Reader, length: number): Uint8Array => boundedDecode(r, length, (sub) => {
         const start = sub.pos;
         for (const k of kinds) skipField(k, sub);
-        return sub.msg.slice(start, sub.pos);
+        const out = sub.msg.slice(start, sub.pos);
+        const problem = opts.check?.(out);
+        if (problem) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', problem, start);
+        return out;
       }),
     encode: compressing
       ? (w: Writer, rdata: Uint8Array): void => {
@@ -406,7 +421,10 @@ export function descriptorCodec(type: number, fields: readonly Field[], opts: De
       const out = new Bytes();
       for (const [k, label] of fields) fieldFromText(k, label, t, origin, out);
       t.end();
-      return out.done();
+      const bytes = out.done();
+      const problem = opts.check?.(bytes);
+      if (problem) throw new TextError(problem);
+      return bytes;
     },
     nameOffsets,
     target(rdata: Uint8Array): Name | null {
