@@ -9,6 +9,7 @@ import { COMMANDS, MAX_REQUEST_BYTES, type Command, type ControlErrorCode, type 
 import { SockstatSampler } from './sampler.ts';
 
 export interface ControlLog {
+  debug?(o: object, msg?: string): void;
   info(o: object, msg?: string): void;
   warn(o: object, msg?: string): void;
   error(o: object, msg?: string): void;
@@ -200,6 +201,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
     let buffered = '';
     let peerEnded = false;
+    // After a fatal error (too large, wrong key) input is read and dropped until the peer's FIN or a short timeout.
+    let discard = false;
     let chain = Promise.resolve();
     let pending = 0;
 
@@ -208,6 +211,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     };
     const fail = (code: ControlErrorCode, message: string, close: boolean): void => {
       if (close) {
+        discard = true;
+        socket.setTimeout(1000);
         if (!socket.destroyed && socket.writable) socket.end(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
         else socket.destroy();
       } else {
@@ -217,10 +222,11 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     const handleLine = (line: string): void => {
       pending++;
       chain = track(chain.then(async () => {
-        if (socket.destroyed) return;
+        if (socket.destroyed || discard) return;
         try {
           const { command, args } = parse(line);
-          log.info({ command }, 'control: request');
+          // debug: `sockstat --watch` asks every second.
+          log.debug?.({ command }, 'control: request');
           reply({ ok: true, result: await run(command, args) });
         } catch (err) {
           if (err instanceof RequestError) {
@@ -239,22 +245,22 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
 
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
+      if (discard) return;
       buffered += chunk;
       let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
+      while (!discard && (nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (line.trim() !== '') handleLine(line);
       }
       if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
         buffered = '';
-        socket.pause();
         fail('too-large', `request exceeds ${MAX_REQUEST_BYTES} bytes`, true);
       }
     });
     socket.on('end', () => {
       peerEnded = true;
-      if (buffered.trim() !== '') handleLine(buffered);
+      if (!discard && buffered.trim() !== '') handleLine(buffered);
       buffered = '';
       if (pending === 0) socket.end();
     });

@@ -109,11 +109,18 @@ test('permissions, key, commands, several requests per connection, clean close',
 
 test('wrong key is refused and the connection closed; oversized and idle connections are cut', { timeout: 20_000 }, async () => {
   const path = join(dir, 'b', 'control.sock');
-  const srv = await startControlServer({ path, handlers: handlersFor([]), log: quiet, idleTimeoutMs: 300, sampleIntervalMs: 0 });
+  const h = handlersFor([]);
+  const srv = await startControlServer({ path, handlers: h, log: quiet, idleTimeoutMs: 300, sampleIntervalMs: 0 });
   try {
     const bad = await raw(path, '{"key":"0000","command":"status"}\n');
     assert.match(bad.text, /"unauthorized"/);
     assert.equal(bad.closedByServer, true);
+    // Nothing after a refused request on the same connection is executed, even a correctly keyed one.
+    const { readFile } = await import('node:fs/promises');
+    const key = (await readFile(path + '.key', 'utf8')).trim();
+    const mixed = await raw(path, `{"key":"nope","command":"reload"}\n{"key":"${key}","command":"reload"}\n`);
+    assert.equal(mixed.text.trim().split('\n').length, 1);
+    assert.equal(h.reloads, 0, 'the keyed reload queued behind a refused request did not run');
     const nokey = await raw(path, '{"command":"status"}\n');
     assert.match(nokey.text, /"unauthorized"/);
 
