@@ -192,12 +192,12 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
         if (dn) continue;
         const target = nodes.get(tkey);
         const hasAddr = hasType(target, RRType.A) || hasType(target, RRType.AAAA);
-        const tText = keyText(tkey, nodes);
+        const tText = (): string => keyText(tkey, nodes);
         if (hasType(target, RRType.CNAME)) {
-          err(i, `NS target ${tText} is a CNAME: expected a name with address records (RFC 2181 §10.3)`);
+          err(i, `NS target ${tText()} is a CNAME: expected a name with address records (RFC 2181 §10.3)`);
         } else if (!hasAddr) {
-          if (cut) err(i, `missing glue: NS target ${tText} is below the delegation at ${keyText(cut, nodes)} but has no A or AAAA record`);
-          else err(i, `NS target ${tText} is in this zone but has no A or AAAA record`);
+          if (cut) err(i, `missing glue: NS target ${tText()} is below the delegation at ${keyText(cut, nodes)} but has no A or AAAA record`);
+          else err(i, `NS target ${tText()} is in this zone but has no A or AAAA record`);
         }
       }
     }
