@@ -4,7 +4,7 @@ import type { Config } from '../config/load.ts';
 import { formatAddress } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
 import { createResponder } from '../responder/index.ts';
-import { startFdMonitor } from '../transport/fd-monitor.ts';
+import { fdCount, fdLimit, startFdMonitor } from '../transport/fd-monitor.ts';
 import { connectionRegistry } from '../transport/registry.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { UdpTransport } from '../transport/udp.ts';
@@ -27,12 +27,31 @@ async function installMetrics(log: Logger): Promise<void> {
   }
 }
 
+/** Descriptors kept free for everything that is not a TCP connection (zone reloads, logs, /proc reads). */
+const FD_RESERVE = 16;
+
+/**
+ * This worker's share of tcp.max_connections, lowered to what RLIMIT_NOFILE leaves room for: at the
+ * connection limit the on_limit policy sheds load, so accept() never runs out of descriptors
+ * (libuv would otherwise silently accept-and-close connections on EMFILE).
+ */
+function connectionBudget(config: Config, log: Logger): number {
+  const share = Math.max(1, Math.ceil(config.tcp.maxConnections / config.workers));
+  const limit = fdLimit();
+  const used = fdCount();
+  if (limit === null || used === null) return share;
+  const room = Math.max(1, limit - used - 2 * config.listen.length - FD_RESERVE);
+  if (room >= share) return share;
+  log.warn({ configured: share, lowered: room, fdLimit: limit, fdsInUse: used }, 'max_connections lowered to fit RLIMIT_NOFILE');
+  return room;
+}
+
 /** Runs a worker until it is told to stop (IPC shutdown, SIGTERM/SIGINT, or the primary going away). Returns the exit code. */
 export async function runWorker(config: Config, index: number, log: Logger): Promise<number> {
   const zones = new ZoneManager(config.zones, log);
   const zoneErrors = await zones.loadAll();
   const respond = createResponder({ zones: () => zones.current, udpPayloadSize: config.udp.payloadSize });
-  const perWorkerMax = Math.max(1, Math.ceil(config.tcp.maxConnections / config.workers));
+  const perWorkerMax = connectionBudget(config, log);
   const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes });
   const tcp = new TcpTransport({
     respond,
