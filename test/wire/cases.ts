@@ -11,6 +11,8 @@ export interface RdataCase {
 
 export const CASES: readonly RdataCase[] = [
   { type: 'A', text: '192.0.2.1', hex: 'c0000201' },
+  { type: 'WKS', text: '192.0.2.1 TCP smtp 21 80', expect: '192.0.2.1 6 21 25 80', hex: 'c0000201060000044000000000000080' },
+  { type: 'WKS', text: '192.0.2.1 17' },
   { type: 'NS', text: 'ns1', expect: 'ns1.example.com.' },
   { type: 'MD', text: 'md.example.com.' },
   { type: 'MF', text: 'mf.example.com.' },

@@ -285,4 +285,57 @@ const hip = opaque(RRType.HIP, 'HIP', {
   },
 });
 
-export const miscCodecs: readonly DunlinCodec[] = [ipseckey, amtrelay, apl, caa, hip];
+// ---- WKS (RFC 1035 §3.4.2) ----
+
+const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17 };
+// Well-known service names a zone may use instead of port numbers (IANA service names).
+const SERVICES: Record<string, number> = {
+  echo: 7, discard: 9, daytime: 13, 'ftp-data': 20, ftp: 21, ssh: 22, telnet: 23, smtp: 25, time: 37, domain: 53, tftp: 69,
+  gopher: 70, finger: 79, http: 80, www: 80, kerberos: 88, pop3: 110, sunrpc: 111, auth: 113, nntp: 119, ntp: 123, imap: 143,
+  snmp: 161, ldap: 389, https: 443, submission: 587, ldaps: 636, imaps: 993, pop3s: 995,
+};
+
+const wks = opaque(RRType.WKS, 'WKS', {
+  decode(r) {
+    const start = r.pos;
+    r.bytes(5);
+    const bits = r.bytes(r.remaining);
+    // A bitmap with trailing zero octets has no presentation of its own; text always gives the minimal one.
+    if (bits.length > 0 && bits[bits.length - 1] === 0) bad('WKS bitmap ends with a zero octet', start + 5);
+    if (bits.length > 8192) bad('WKS bitmap longer than 65536 ports', start + 5);
+    return r.msg.slice(start, r.end);
+  },
+  toText(b) {
+    const ports: number[] = [];
+    for (let i = 5; i < b.length; i++) {
+      for (let bit = 0; bit < 8; bit++) if (b[i]! & (0x80 >> bit)) ports.push((i - 5) * 8 + bit);
+    }
+    return [ipv4ToText(b, 0), String(b[4]), ...ports.map(String)].join(' ');
+  },
+  fromText(t: Tokens) {
+    const out = new Bytes();
+    const addr = t.next('address');
+    const a = parseIpv4Text(addr.text);
+    if (!a) t.fail(`address: "${addr.text}" is not an IPv4 address`);
+    out.bytes(a);
+    const proto = t.list[t.i];
+    const named = proto ? PROTOCOLS[proto.text.toLowerCase()] : undefined;
+    if (named !== undefined) {
+      t.i++;
+      out.u8(named);
+    } else out.u8(parseUint(t, 'protocol', 255));
+    const bits = new Uint8Array(8192);
+    let max = -1;
+    while (!t.done) {
+      const tok = t.next('service');
+      const port = /^\d+$/.test(tok.text) ? Number(tok.text) : SERVICES[tok.text.toLowerCase()];
+      if (port === undefined || port > 65535) t.fail(`service: "${tok.text}" is not a port number or known service name`);
+      bits[port >> 3]! |= 0x80 >> (port & 7);
+      max = Math.max(max, port >> 3);
+    }
+    out.bytes(bits.slice(0, max + 1));
+    return out.done();
+  },
+});
+
+export const miscCodecs: readonly DunlinCodec[] = [ipseckey, amtrelay, apl, caa, hip, wks];
