@@ -83,17 +83,22 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
 
   const nodes = new Map<string, NodeInfo>();
   const okey = origin.key;
+  let lastName: Name | null = null;
+  let lastNode: NodeInfo | undefined;
   for (let i = 0; i < records.length; i++) {
     const rr = records[i]!;
-    if (!rr.name.isSubdomainOf(origin)) {
+    if (rr.name !== lastName && !rr.name.isSubdomainOf(origin)) {
       warn(i, `${rr.name.toText()} is out of zone ${origin.toText()}: record ignored`);
       continue;
     }
-    let node = nodes.get(rr.name.key);
+    // Records of one owner usually follow each other and share one Name object: skip the hash lookup.
+    let node = rr.name === lastName ? lastNode : nodes.get(rr.name.key);
     if (!node) {
       node = { name: rr.name, sets: [] };
       nodes.set(rr.name.key, node);
     }
+    lastName = rr.name;
+    lastNode = node;
     const set = getSet(node, rr.type);
     if (!set) {
       node.sets.push({ type: rr.type, idx: [i], keys: null, ttl: rr.ttl, ttlDiffers: -1 });
