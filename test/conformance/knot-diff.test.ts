@@ -175,14 +175,17 @@ function serveAvailable(): boolean {
 
 let knot: Awaited<ReturnType<typeof startKnot>> | undefined;
 let dunlin: { target: Target; stop(): Promise<void> } | undefined;
+let mode = 'not started';
 
-before(async () => {
+before({ timeout: 40_000 }, async () => {
   if (!knotAvailable()) return;
   const probe = buildQuery('example.com', 'SOA', { edns: false });
   knot = await startKnot(ZONES, probe);
   if (serveAvailable()) {
     dunlin = await startDunlin(ZONES, probe, join(ROOT, 'src', 'cli', 'main.ts'));
+    mode = 'dunlin serve process';
   } else {
+    mode = 'in-process responder';
     const zones = new ZoneSet(ZONES.map((z) => buildZone(Name.fromText(`${z.origin}.`), recordsFromText(readFileSync(z.file, 'utf8'), `${z.origin}.`))));
     const respond = createResponder({ zones: () => zones });
     dunlin = await startInProcess(respond);
@@ -224,7 +227,7 @@ test('Dunlin answers like Knot DNS (rcode, flags, every section as RRset sets, O
     mismatches.push(lines.join('\n'));
   }
   const stale = Object.keys(WHITELIST).filter((l) => !whitelisted.has(l));
-  t.diagnostic(`compared ${compared} queries, ${mismatches.length} unexplained differences, ${whitelisted.size} whitelisted`);
+  t.diagnostic(`${mode}: compared ${compared} queries, ${mismatches.length} unexplained differences, ${whitelisted.size} whitelisted`);
   assert.equal(mismatches.length, 0, `differences from Knot:\n${mismatches.join('\n')}`);
   assert.deepEqual(stale, [], 'whitelisted queries that now match Knot: remove them from WHITELIST and docs/differences.md');
 });

@@ -102,7 +102,8 @@ export function rrText(a: dnsPacket.Answer, lowerOwner = true): string {
 
 export function decode(raw: Uint8Array): Decoded {
   const p = dnsPacket.decode(Buffer.from(raw)) as dnsPacket.DecodedPacket & { flags: number; opcode: string };
-  const fl = p.flags ?? 0;
+  // dns-packet keeps QR out of `flags` and reports it as `type`.
+  const fl = (p.flags ?? 0) | (p.type === 'response' ? 0x8000 : 0);
   const flags: string[] = [];
   if (fl & 0x8000) flags.push('qr');
   if (fl & 0x0400) flags.push('aa');
