@@ -1,6 +1,6 @@
 // Owns BIND's $GENERATE templates: range parsing and `$`, `${offset[,width[,base]]}`, `$$`, `\$` substitution.
 
-/** Most records one $GENERATE may produce (a /16 reverse zone needs 65536; this leaves room). */
+/** Most records $GENERATE may produce in one zone, all directives together (a /16 reverse zone needs 65536). */
 export const MAX_GENERATE = 1_000_000;
 
 type Part = string | { readonly offset: number; readonly width: number; readonly base: 'd' | 'o' | 'x' | 'X' | 'n' | 'N' };

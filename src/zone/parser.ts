@@ -5,7 +5,7 @@ import { TextError } from '../wire/errors.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { rdataFromText } from '../wire/registry.ts';
-import { parseRange, parseTemplate } from './generate.ts';
+import { MAX_GENERATE, parseRange, parseTemplate } from './generate.ts';
 import type { Template } from './generate.ts';
 import { Lexer } from './lexer.ts';
 import type { Token } from './lexer.ts';
@@ -129,6 +129,8 @@ class ZoneParser {
   readonly #includeStack: string[] = [];
   readonly #pendingTtl: Pending[] = [];
   #soaMinimum: number | null = null;
+  /** Records made by every $GENERATE so far: the cap is per zone, so many directives cannot add up. */
+  #generated = 0;
   #warned1035 = false;
 
   constructor(opts: ParseOptions) {
@@ -389,6 +391,10 @@ class ZoneParser {
       if (typeof tpl === 'string') return this.#error(file, t, `$GENERATE: ${tpl}`);
       rhs.push(tpl);
     }
+    if (this.#generated + range.count > MAX_GENERATE) {
+      return this.#error(file, rangeTok, `$GENERATE: this range would bring the zone to ${this.#generated + range.count} generated records; at most ${MAX_GENERATE} are allowed`);
+    }
+    this.#generated += range.count;
     const fileId = this.positions.fileId(file);
     for (let n = 0, i = range.start; n < range.count; n++, i += range.step) {
       let owner: Name;

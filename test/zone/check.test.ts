@@ -128,3 +128,23 @@ test('robustness: random master-file text never throws and always terminates', (
     { numRuns: 3000 },
   );
 });
+
+test('owner names: the parser fast path gives exactly what Name.fromText gives', () => {
+  const label = fc.stringMatching(/^[A-Za-z0-9_*-]{1,63}$/);
+  fc.assert(
+    fc.property(fc.array(label, { minLength: 1, maxLength: 6 }), fc.boolean(), (labels, absolute) => {
+      const text = labels.join('.') + (absolute ? '.' : '');
+      let ref: Name | null = null;
+      try {
+        ref = Name.fromText(text, origin);
+      } catch {
+        ref = null;
+      }
+      const r = parseZoneText(`${text} 60 A 192.0.2.1\n`, { origin, file: 'n' });
+      if (!ref) return r.errors.length === 1;
+      const got = r.records[0]!.name;
+      return got.key === ref.key && got.toText() === ref.toText() && got.labelCount === ref.labelCount && Buffer.from(got.wire).equals(Buffer.from(ref.wire));
+    }),
+    { numRuns: 2000 },
+  );
+});

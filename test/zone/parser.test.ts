@@ -199,6 +199,10 @@ test('$GENERATE: templates, modifiers, steps, several RDATA tokens, limits', () 
   ]);
   // Several RHS tokens (a Knot extension; BIND takes one): each is substituted.
   assert.deepEqual(lines(head + '$GENERATE 7-7 s$ TXT "a $" b$\n').slice(3), ['s7.example.com. 300 16 "a 7" "b7"']);
+  // The cap is per zone: 10 records, then 999,995 more are too many together.
+  const capped = parse(head + '$GENERATE 1-10 a$ A 192.0.2.1\n$GENERATE 1-999995 b$ A 192.0.2.1\n');
+  assert.deepEqual(capped.errors.map((e) => `${e.line}:${e.col}`), ['7:11']);
+  assert.match(capped.errors[0]!.message, /1000005 generated records; at most 1000000/);
   for (const bad of ['$GENERATE 1-2\n', '$GENERATE x-2 a$ A 1.2.3.4\n', '$GENERATE 1-2/0 a$ A 1.2.3.4\n', '$GENERATE 1-2 a${1,2,3,4} A 1.2.3.4\n', '$GENERATE 1-2 a$ A\n']) {
     assert.equal(parse(head + bad).errors.length, 1, bad);
   }
