@@ -48,6 +48,8 @@ function connectionBudget(config: Config, log: Logger): number {
 
 /** Runs a worker until it is told to stop (IPC shutdown, SIGTERM/SIGINT, or the primary going away). Returns the exit code. */
 export async function runWorker(config: Config, index: number, log: Logger): Promise<number> {
+  // Metrics first, so the zone-load events of the first load are counted.
+  await installMetrics(log);
   const zones = new ZoneManager(config.zones, log);
   const zoneErrors = await zones.loadAll();
   const respond = createResponder({ zones: () => zones.current, udpPayloadSize: config.udp.payloadSize });
@@ -67,7 +69,6 @@ export async function runWorker(config: Config, index: number, log: Logger): Pro
       shutdownTimeoutMs: config.shutdownTimeoutMs,
     },
   });
-  await installMetrics(log);
 
   const listeners: BoundListener[] = [];
   try {
