@@ -99,6 +99,7 @@ export const CASES: readonly RdataCase[] = [
   { type: 'EUI64', text: '00-00-5e-ef-10-00-00-2a' },
   { type: 'URI', text: '10 1 "ftp://ftp1.example.com/public"' },
   { type: 'CAA', text: '0 issue "ca.example.net; account=230123"' },
+  { type: 'CAA', text: '0 "issuewild" ";"', expect: '0 issuewild ";"' },
   { type: 'CAA', text: '128 tbs Unknown', expect: '128 tbs "Unknown"' },
   { type: 'CAA', text: '0 iodef "mailto:security@example.com"' },
   { type: 'APL', text: '1:192.168.32.0/21 !1:192.168.38.0/28', hex: '00011503c0a820' + '00011c83c0a826' },

@@ -219,7 +219,7 @@ const caa = opaque(RRType.CAA, 'CAA', {
     const out = new Bytes();
     out.u8(parseUint(t, 'flags', 255));
     const tag = t.next('tag');
-    if (tag.quoted || !/^[A-Za-z0-9]{1,15}$/.test(tag.text)) t.fail(`tag: must be 1..15 letters and digits, got "${tag.text}"`);
+    if (!/^[A-Za-z0-9]{1,15}$/.test(tag.text)) t.fail(`tag: must be 1..15 letters and digits, got "${tag.text}"`);
     out.lp8(Uint8Array.from(Buffer.from(tag.text, 'latin1')));
     const v = t.next('value');
     out.bytes(unescapeText(v.text, (m) => t.fail(`value: ${m}`)));
