@@ -69,5 +69,6 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   await write(process.stdout, printZone(result.records, origin));
+  await write(process.stderr, `zone ${origin.toText()}: ${result.records.length} records, serial ${result.serial ?? 0}, ${result.warnings.length} warning(s)\n`);
   return 0;
 }

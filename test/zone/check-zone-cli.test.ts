@@ -17,6 +17,7 @@ test('check-zone: valid zone prints canonical records on stdout, warnings on std
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'fromname.test.\t60\tIN\tSOA\tns.fromname.test. hm.fromname.test. 1 2 3 4 5\nfromname.test.\t60\tIN\tNS\tns.fromname.test.\nns.fromname.test.\t60\tIN\tA\t192.0.2.1\n');
     assert.match(r.stderr, /fromname\.test\.zone:5:1: warning: other\.example\.net\. is out of zone fromname\.test\.: record ignored/);
+    assert.match(r.stderr, /zone fromname\.test\.: 3 records, serial 1, 1 warning\(s\)/);
 
     // An absolute $ORIGIN wins over the file name; --origin wins over both.
     writeFileSync(join(dir, 'db.whatever'), '$ORIGIN declared.test.\n$TTL 60\n' + body);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guessOrigin, loadZoneFile, parseZoneText } from '../../src/zone/index.ts';
-import { dunlin, golden } from './helpers.ts';
+import { dunlin, golden, run } from './helpers.ts';
 
 /**
  * NN_topic.expected holds one line per problem, in order: `file:line:col: severity: fragment`.
@@ -33,6 +33,17 @@ for (const f of readdirSync(golden).filter((x) => x.endsWith('.zone')).sort()) {
     }
   });
 }
+
+test('every KO golden zone is rejected by named-checkzone too (an independent opinion that each is broken)', () => {
+  const rejected: string[] = [];
+  const files = readdirSync(golden).filter((x) => x.endsWith('.zone')).sort();
+  for (const f of files) {
+    const origin = guessOrigin(readFileSync(join(golden, f), 'latin1'), join(golden, f)).toText();
+    const b = run('named-checkzone', ['-q', origin, f], golden);
+    if (b.status === 1) rejected.push(f);
+  }
+  assert.deepEqual(rejected, files);
+});
 
 test('golden KO through the CLI: exit 1, nothing on stdout, file:line:col on stderr', () => {
   const r = dunlin([join(golden, '01_bad_ipv4.zone')]);
