@@ -312,11 +312,15 @@ async function profileDunlin(o: Options, small: ReturnType<typeof generateSmall>
     nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir],
   });
   let qps = 0;
+  let fromUs = 0;
+  let toUs = 0;
   try {
+    fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await runLoad(srv, 'udp', 1, {
       duration: o.duration, cpus: '0', udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16,
       tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
     });
+    toUs = Number(process.hrtime.bigint() / 1000n);
     qps = r.qps;
     log(describe(r));
   } finally {
@@ -325,8 +329,12 @@ async function profileDunlin(o: Options, small: ReturnType<typeof generateSmall>
   }
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f));
   if (files.length === 0) throw new Error(`no .cpuprofile written in ${profDir} (did Dunlin exit cleanly on SIGTERM?)`);
-  const top = topSelfTime(files, repoRoot(), 10);
-  return { ...top, files: files.length, qps, note: 'Dunlin, 1 worker, `node --cpu-prof` (flag inherited by cluster workers), self time summed over all processes.' };
+  const top = topSelfTime(files, repoRoot(), 10, { fromUs, toUs });
+  const busy = top.perProcess.map((p) => `${p.file.replace(/^.*\/CPU\.\d+\.\d+\.(\d+)\..*$/, 'pid $1')}: ${Math.round(p.busyMs)} ms busy / ${Math.round(p.idleMs)} ms idle`).join('; ');
+  return {
+    rows: top.rows, totalMs: top.totalMs, idleMs: top.idleMs, files: files.length, qps,
+    note: `Dunlin, 1 worker, \`node --cpu-prof\` (the flag is inherited by cluster workers); only samples taken while the load ran (start-up and zone load excluded), summed over all processes (${busy}).`,
+  };
 }
 
 // No stray daemons: whatever happens, the servers' process trees are killed by PID on exit.

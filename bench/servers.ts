@@ -93,8 +93,11 @@ export function serverVersion(id: ServerId): string {
         return execFileSync('nsd', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
       case 'knot':
         return execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim();
-      case 'dunlin':
-        return `Dunlin (git ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: repoRoot() }).trim()}) on Node ${process.version}`;
+      case 'dunlin': {
+        const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', cwd: repoRoot() }).trim();
+        const dirty = git('status', '--porcelain', '--', 'src') !== '' ? ' + uncommitted changes in src/' : '';
+        return `Dunlin (git ${git('rev-parse', '--short', 'HEAD')}${dirty}) on Node ${process.version}`;
+      }
     }
   } catch (err) {
     // nsd -v prints to stderr and exits 0 on some builds, 1 on others.
@@ -189,6 +192,9 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
           '--listen', `127.0.0.1:${port}`,
           '--zone', `${o.zoneName.replace(/\.$/, '')}=${o.zoneFile}`,
           '--workers', String(o.workers),
+          // Own control socket per instance (the default path is shared); warn level like NSD verbosity 0 / Knot "warning".
+          '--control', join(o.dir, 'control.sock'),
+          '--log-level', 'warn',
         ],
       };
   }
@@ -262,6 +268,11 @@ export async function startServer(id: ServerId, o: StartOptions): Promise<Runnin
     throw err;
   }
   const firstAnswerMs = performance.now() - t0;
+  // Dunlin prints its ready line once every worker reported; it may come just after the first answer.
+  if (id === 'dunlin') {
+    const lineDeadline = performance.now() + 10_000;
+    while (readyLineMs === undefined && !exited && performance.now() < lineDeadline) await sleep(5);
+  }
   return {
     id, pid, port, workers: o.workers, firstAnswerMs, stop,
     get readyLineMs() {
