@@ -180,13 +180,13 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
       }
       case 'exact': {
         const node = f.node;
-        if (node.sets.length === 0) {
+        if (node.setCount === 0) {
           negative(ans, zone);
           break;
         }
         if (qtype === RRType.ANY) {
           // Minimal ANY (RFC 8482 §4.2): one RRset, the lowest type, as Knot does.
-          ans.answer.push({ owner: name, rrset: node.sets[0]! });
+          ans.answer.push({ owner: name, rrset: node.setAt(0) });
           break;
         }
         const rr = node.get(qtype);

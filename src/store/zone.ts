@@ -1,4 +1,4 @@
-// Owns the in-memory zone snapshot: one node per owner name in a Map keyed by Name.key, RDATA packed in one arena.
+// Owns the in-memory zone snapshot: columnar typed arrays over one byte arena, an open-addressing hash of owner names.
 import { RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
@@ -19,8 +19,8 @@ export const NodeFlag = {
 
 /**
  * One RRset. The RDATAs are stored back to back in `data[start..end)`, each preceded by a 16-bit
- * length, so a zone of a million records holds a handful of large buffers instead of a million
- * small ones. `data` is the zone arena (or a private buffer for synthesised RRsets).
+ * length. `data` is the zone arena (or a private buffer for synthesised RRsets). RRset objects
+ * are made on demand by the lookup; the zone itself stores only numbers in typed arrays.
  */
 export class RRset {
   readonly type: number;
@@ -75,23 +75,34 @@ export class RRset {
   }
 }
 
-/** One owner name: its RRsets sorted by type (Knot answers ANY with the lowest type, see docs/responder.md). */
+/** A view of one owner name of a zone; its RRsets are sorted by type (Knot answers ANY with the lowest). */
 export class ZoneNode {
-  /** Offset of the case-preserved owner wire name in the zone arena; -1 for an empty non-terminal. */
-  readonly ownerAt: number;
-  readonly sets: readonly RRset[];
+  readonly #zone: Zone;
+  readonly index: number;
   readonly flags: number;
+  readonly setCount: number;
 
-  constructor(ownerAt: number, sets: readonly RRset[], flags: number) {
-    this.ownerAt = ownerAt;
-    this.sets = sets;
+  constructor(zone: Zone, index: number, flags: number, setCount: number) {
+    this.#zone = zone;
+    this.index = index;
     this.flags = flags;
+    this.setCount = setCount;
+  }
+
+  /** The i-th RRset (by type order). */
+  setAt(i: number): RRset {
+    return this.#zone.rrsetAt(this.index, i);
   }
 
   get(type: number): RRset | undefined {
-    const s = this.sets;
-    for (let i = 0; i < s.length; i++) if (s[i]!.type === type) return s[i];
-    return undefined;
+    return this.#zone.rrsetOf(this.index, type);
+  }
+
+  /** All RRsets (allocates; for tools and tests). */
+  get sets(): RRset[] {
+    const out: RRset[] = [];
+    for (let i = 0; i < this.setCount; i++) out.push(this.setAt(i));
+    return out;
   }
 }
 
@@ -106,35 +117,132 @@ export function keyLabelOffsets(key: string): number[] {
   return out;
 }
 
-/** An immutable zone snapshot. Build with `buildZone`; replace the whole object on reload. */
+/** Latin1 key string back to bytes. */
+export function keyBytes(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
+}
+
+const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+
+/** FNV-1a over a name key's characters (already lower case). */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The same hash over a wire name in the arena, folding case. */
+function hashWire(a: Uint8Array, at: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ lower(a[at + i]!), 0x01000193);
+  return h >>> 0;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
+}
+
+/** The columns a zone is made of; every array is indexed by node or by RRset number. */
+interface Columns {
+  arena: Uint8Array;
+  nodeOwner: Uint32Array; // arena offset of the case-preserved owner wire name
+  nodeOwnerLen: Uint8Array;
+  nodeFlags: Uint8Array;
+  nodeFirstSet: Uint32Array;
+  nodeSetCount: Uint16Array;
+  setType: Uint16Array;
+  setTtl: Uint32Array;
+  setCount: Uint32Array;
+  setStart: Uint32Array;
+  setEnd: Uint32Array;
+  table: Int32Array; // open addressing, node index + 1, 0 = empty; size a power of two
+}
+
+/**
+ * An immutable zone snapshot. Build with `buildZone`; replace the whole object on reload. A node
+ * costs about 20 octets of columns and hash slot plus its owner name in the arena; an RRset 18
+ * octets plus its RDATA, so a million records fit in roughly a hundred megabytes.
+ */
 export class Zone {
   readonly origin: Name;
   readonly serial: number;
   readonly recordCount: number;
-  readonly #nodes: Map<string, ZoneNode>;
-  readonly #arena: Uint8Array;
+  readonly #c: Columns;
+  readonly #mask: number;
   readonly #soa: RRset | undefined;
   #negSoa: RRset | undefined | null = null;
 
-  constructor(origin: Name, nodes: Map<string, ZoneNode>, arena: Uint8Array, recordCount: number) {
+  constructor(origin: Name, columns: Columns, recordCount: number) {
     this.origin = origin;
-    this.#nodes = nodes;
-    this.#arena = arena;
+    this.#c = columns;
+    this.#mask = columns.table.length - 1;
     this.recordCount = recordCount;
-    const apex = nodes.get(origin.key);
-    this.#soa = apex?.get(RRType.SOA);
+    const apex = this.#find(origin.key);
+    this.#soa = apex >= 0 ? this.rrsetOf(apex, RRType.SOA) : undefined;
     const soa = this.#soa?.first();
     // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13).
     this.serial = soa && soa.length >= 20 ? readU32(soa, soa.length - 20) : 0;
   }
 
+  #find(key: string): number {
+    const c = this.#c;
+    const a = c.arena;
+    const t = c.table;
+    const len = key.length;
+    let slot = hashKey(key) & this.#mask;
+    for (;;) {
+      const v = t[slot]!;
+      if (v === 0) return -1;
+      const n = v - 1;
+      if (c.nodeOwnerLen[n] === len) {
+        const at = c.nodeOwner[n]!;
+        let i = 0;
+        while (i < len && lower(a[at + i]!) === key.charCodeAt(i)) i++;
+        if (i === len) return n;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
   /** The node for a name key (including empty non-terminals), if any. */
   node(key: string): ZoneNode | undefined {
-    return this.#nodes.get(key);
+    const n = this.#find(key);
+    if (n < 0) return undefined;
+    return new ZoneNode(this, n, this.#c.nodeFlags[n]!, this.#c.nodeSetCount[n]!);
+  }
+
+  /** True when the name key exists in the zone (as a node or an empty non-terminal). */
+  has(key: string): boolean {
+    return this.#find(key) >= 0;
+  }
+
+  rrsetAt(node: number, i: number): RRset {
+    const c = this.#c;
+    const s = c.nodeFirstSet[node]! + i;
+    return new RRset(c.setType[s]!, c.setTtl[s]!, c.setCount[s]!, c.arena, c.setStart[s]!, c.setEnd[s]!);
+  }
+
+  rrsetOf(node: number, type: number): RRset | undefined {
+    const c = this.#c;
+    const first = c.nodeFirstSet[node]!;
+    const end = first + c.nodeSetCount[node]!;
+    for (let s = first; s < end; s++) {
+      if (c.setType[s] === type) return new RRset(type, c.setTtl[s]!, c.setCount[s]!, c.arena, c.setStart[s]!, c.setEnd[s]!);
+    }
+    return undefined;
   }
 
   get nodeCount(): number {
-    return this.#nodes.size;
+    return this.#c.nodeFlags.length;
+  }
+
+  /** Octets held by the snapshot's arrays (arena, columns, hash table). */
+  get byteSize(): number {
+    let n = 0;
+    for (const v of Object.values(this.#c) as Uint8Array[]) n += v.byteLength;
+    return n;
   }
 
   get soa(): RRset | undefined {
@@ -152,41 +260,34 @@ export class Zone {
     return this.#negSoa;
   }
 
-  /** The case-preserved owner name of a node (`key` used for empty non-terminals). */
-  ownerName(node: ZoneNode, key: string): Name {
-    if (node.ownerAt < 0) return Name.fromWire(keyBytes(key));
-    const a = this.#arena;
-    let p = node.ownerAt;
-    while (a[p] !== 0) p += a[p]! + 1;
-    return Name.fromWire(a.subarray(node.ownerAt, p + 1));
+  /** The case-preserved owner name of a node (the key argument is kept for callers; unused). */
+  ownerName(node: ZoneNode, _key?: string): Name {
+    return this.#nameAt(node.index);
+  }
+
+  #nameAt(n: number): Name {
+    const at = this.#c.nodeOwner[n]!;
+    return Name.fromWire(this.#c.arena.subarray(at, at + this.#c.nodeOwnerLen[n]!));
   }
 
   /** Every node key (for tools and tests; not used on the query path). */
-  keys(): IterableIterator<string> {
-    return this.#nodes.keys();
+  *keys(): Generator<string> {
+    for (let n = 0; n < this.nodeCount; n++) yield this.#nameAt(n).key;
   }
 
   /** All records, owner by owner (for tools, tests and later AXFR). */
   *records(): Generator<ResourceRecord> {
-    for (const [key, node] of this.#nodes) {
-      if (node.sets.length === 0) continue;
-      const name = this.ownerName(node, key);
-      for (const s of node.sets) {
+    const c = this.#c;
+    for (let n = 0; n < this.nodeCount; n++) {
+      const count = c.nodeSetCount[n]!;
+      if (count === 0) continue;
+      const name = this.#nameAt(n);
+      for (let i = 0; i < count; i++) {
+        const s = this.rrsetAt(n, i);
         for (const rdata of s.rdatas()) yield { name, type: s.type, class: 1, ttl: s.ttl, rdata: Uint8Array.from(rdata) };
       }
     }
   }
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
-}
-
-/** Latin1 key string back to bytes. */
-export function keyBytes(key: string): Uint8Array {
-  const out = new Uint8Array(key.length);
-  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
-  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -198,72 +299,144 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Builds an immutable snapshot. `records` are the checked output of the zone loader; records
  * outside `origin` are ignored, duplicates are merged and an RRset takes the TTL of its first
- * record (RFC 2181 §5.2), so a hand-made record list cannot corrupt the structure.
+ * record (RFC 2181 §5.2), so a hand-made record list cannot corrupt the structure. Temporary
+ * state is one Map of owner keys and a few typed arrays; the result holds no per-record objects.
  */
 export function buildZone(origin: Name, records: readonly ResourceRecord[]): Zone {
-  // Group by owner key, then by type, keeping the first-seen owner spelling.
-  interface Pending { owner: Name; types: Map<number, { ttl: number; rdatas: Uint8Array[] }> }
-  const byOwner = new Map<string, Pending>();
-  let arenaLen = 0;
-  let count = 0;
-  for (const rr of records) {
-    if (!rr.name.isSubdomainOf(origin)) continue;
-    let p = byOwner.get(rr.name.key);
-    if (!p) {
-      p = { owner: rr.name, types: new Map() };
-      byOwner.set(rr.name.key, p);
-      arenaLen += rr.name.wire.length;
+  // 1. Number the owners in first-seen order; keep each record's owner number.
+  const index = new Map<string, number>();
+  const owners: Name[] = [];
+  const recNode = new Int32Array(records.length);
+  for (let r = 0; r < records.length; r++) {
+    const rr = records[r]!;
+    if (!rr.name.isSubdomainOf(origin)) {
+      recNode[r] = -1;
+      continue;
     }
-    let t = p.types.get(rr.type);
-    if (!t) {
-      t = { ttl: rr.ttl, rdatas: [] };
-      p.types.set(rr.type, t);
+    let n = index.get(rr.name.key);
+    if (n === undefined) {
+      n = owners.length;
+      index.set(rr.name.key, n);
+      owners.push(rr.name);
     }
-    if (t.rdatas.some((r) => sameBytes(r, rr.rdata))) continue;
-    t.rdatas.push(rr.rdata);
-    arenaLen += 2 + rr.rdata.length;
-    count++;
+    recNode[r] = n;
   }
-  const arena = new Uint8Array(arenaLen);
-  let at = 0;
-  const nodes = new Map<string, ZoneNode>();
+  const realNodes = owners.length;
+  // 2. Empty non-terminals: every ancestor between an owner and the apex exists (RFC 4592 §2.2.2).
   const originLabels = origin.labelCount;
-  for (const [key, p] of byOwner) {
-    const ownerAt = at;
-    arena.set(p.owner.wire, at);
-    at += p.owner.wire.length;
-    const types = [...p.types.keys()].sort((a, b) => a - b);
-    const sets: RRset[] = [];
-    let flags = 0;
-    for (const type of types) {
-      const t = p.types.get(type)!;
-      const start = at;
-      for (const r of t.rdatas) {
-        arena[at] = r.length >>> 8;
-        arena[at + 1] = r.length & 0xff;
-        arena.set(r, at + 2);
-        at += 2 + r.length;
-      }
-      sets.push(new RRset(type, t.ttl, t.rdatas.length, arena, start, at));
-      if (type === RRType.CNAME) flags |= NodeFlag.CNAME;
-      if (type === RRType.DNAME) flags |= NodeFlag.DNAME;
-    }
-    const isApex = key === origin.key;
-    if (isApex) flags |= NodeFlag.APEX;
-    else if (p.types.has(RRType.NS)) flags |= NodeFlag.DELEGATION;
-    nodes.set(key, new ZoneNode(ownerAt, sets, flags));
-  }
-  // Empty non-terminals: every ancestor between an owner and the apex exists (RFC 4592 §2.2.2).
-  const entFlags = NodeFlag.ENT;
-  for (const key of byOwner.keys()) {
+  for (let n = 0; n < realNodes; n++) {
+    const key = owners[n]!.key;
     const offs = keyLabelOffsets(key);
-    const depth = offs.length - originLabels;
-    for (let i = 1; i < depth; i++) {
+    for (let i = 1; i < offs.length - originLabels; i++) {
       const anc = key.slice(offs[i]);
-      if (nodes.has(anc)) break;
-      nodes.set(anc, new ZoneNode(-1, [], entFlags));
+      if (index.has(anc)) break;
+      index.set(anc, owners.length);
+      owners.push(Name.fromWire(keyBytes(anc)));
     }
   }
-  if (!nodes.has(origin.key)) nodes.set(origin.key, new ZoneNode(-1, [], NodeFlag.APEX | NodeFlag.ENT));
-  return new Zone(origin, nodes, arena, count);
+  if (!index.has(origin.key)) {
+    index.set(origin.key, owners.length);
+    owners.push(origin);
+  }
+  index.clear();
+  const nodes = owners.length;
+  // 3. Records grouped by owner (counting sort on the owner number).
+  const start = new Uint32Array(nodes + 1);
+  for (let r = 0; r < records.length; r++) if (recNode[r]! >= 0) start[recNode[r]! + 1]!++;
+  for (let n = 0; n < nodes; n++) start[n + 1]! += start[n]!;
+  const order = new Uint32Array(start[nodes]!);
+  const fill = start.slice(0, nodes);
+  for (let r = 0; r < records.length; r++) {
+    const n = recNode[r]!;
+    if (n >= 0) order[fill[n]!++] = r;
+  }
+  // 4. Per owner: sort its records by type, merge duplicates, lay out arena and columns.
+  let arenaLen = 0;
+  for (const o of owners) arenaLen += o.wire.length;
+  for (let i = 0; i < order.length; i++) arenaLen += 2 + records[order[i]!]!.rdata.length;
+  const arena = new Uint8Array(arenaLen);
+  const nodeOwner = new Uint32Array(nodes);
+  const nodeOwnerLen = new Uint8Array(nodes);
+  const nodeFlags = new Uint8Array(nodes);
+  const nodeFirstSet = new Uint32Array(nodes);
+  const nodeSetCount = new Uint16Array(nodes);
+  let setCap = Math.max(16, Math.ceil(order.length / 2));
+  let setType = new Uint16Array(setCap);
+  let setTtl = new Uint32Array(setCap);
+  let setCount = new Uint32Array(setCap);
+  let setStart = new Uint32Array(setCap);
+  let setEnd = new Uint32Array(setCap);
+  let sets = 0;
+  let at = 0;
+  let count = 0;
+  const recs: number[] = [];
+  for (let n = 0; n < nodes; n++) {
+    const owner = owners[n]!;
+    nodeOwner[n] = at;
+    nodeOwnerLen[n] = owner.wire.length;
+    arena.set(owner.wire, at);
+    at += owner.wire.length;
+    recs.length = 0;
+    for (let i = start[n]!; i < start[n + 1]!; i++) recs.push(order[i]!);
+    // Stable by type, so RDATA keeps file order within an RRset.
+    recs.sort((x, y) => records[x]!.type - records[y]!.type || x - y);
+    let flags = n >= realNodes ? NodeFlag.ENT : 0;
+    if (owner.key === origin.key) flags = (flags & ~NodeFlag.ENT) | NodeFlag.APEX | (recs.length === 0 ? NodeFlag.ENT : 0);
+    nodeFirstSet[n] = sets;
+    let i = 0;
+    while (i < recs.length) {
+      const type = records[recs[i]!]!.type;
+      if (sets === setCap) {
+        setCap *= 2;
+        const grow = <T extends Uint16Array | Uint32Array>(a: T, mk: (n: number) => T): T => { const b = mk(setCap); b.set(a); return b; };
+        setType = grow(setType, (k) => new Uint16Array(k));
+        setTtl = grow(setTtl, (k) => new Uint32Array(k));
+        setCount = grow(setCount, (k) => new Uint32Array(k));
+        setStart = grow(setStart, (k) => new Uint32Array(k));
+        setEnd = grow(setEnd, (k) => new Uint32Array(k));
+      }
+      setType[sets] = type;
+      setTtl[sets] = records[recs[i]!]!.ttl;
+      setStart[sets] = at;
+      let rdCount = 0;
+      const first = i;
+      for (; i < recs.length && records[recs[i]!]!.type === type; i++) {
+        const rdata = records[recs[i]!]!.rdata;
+        let dup = false;
+        for (let j = first; j < i && !dup; j++) dup = sameBytes(records[recs[j]!]!.rdata, rdata);
+        if (dup) continue;
+        arena[at] = rdata.length >>> 8;
+        arena[at + 1] = rdata.length & 0xff;
+        arena.set(rdata, at + 2);
+        at += 2 + rdata.length;
+        rdCount++;
+      }
+      setEnd[sets] = at;
+      setCount[sets] = rdCount;
+      count += rdCount;
+      sets++;
+      if (type === RRType.CNAME) flags |= NodeFlag.CNAME;
+      else if (type === RRType.DNAME) flags |= NodeFlag.DNAME;
+      else if (type === RRType.NS && !(flags & NodeFlag.APEX)) flags |= NodeFlag.DELEGATION;
+    }
+    nodeSetCount[n] = sets - nodeFirstSet[n]!;
+    nodeFlags[n] = flags;
+  }
+  // 5. The hash table: load factor at most 1/2.
+  let cap = 16;
+  while (cap < nodes * 2) cap *= 2;
+  const table = new Int32Array(cap);
+  for (let n = 0; n < nodes; n++) {
+    let slot = hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!) & (cap - 1);
+    while (table[slot] !== 0) slot = (slot + 1) & (cap - 1);
+    table[slot] = n + 1;
+  }
+  const columns: Columns = {
+    arena: at === arena.length ? arena : arena.slice(0, at),
+    nodeOwner, nodeOwnerLen, nodeFlags, nodeFirstSet, nodeSetCount,
+    setType: setType.slice(0, sets), setTtl: setTtl.slice(0, sets), setCount: setCount.slice(0, sets),
+    setStart: setStart.slice(0, sets), setEnd: setEnd.slice(0, sets),
+    table,
+  };
+  return new Zone(origin, columns, count);
 }

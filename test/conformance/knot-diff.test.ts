@@ -177,7 +177,7 @@ let knot: Awaited<ReturnType<typeof startKnot>> | undefined;
 let dunlin: { target: Target; stop(): Promise<void> } | undefined;
 let mode = 'not started';
 
-before({ timeout: 40_000 }, async () => {
+before(async () => {
   if (!knotAvailable()) return;
   const probe = buildQuery('example.com', 'SOA', { edns: false });
   knot = await startKnot(ZONES, probe);
@@ -190,7 +190,7 @@ before({ timeout: 40_000 }, async () => {
     const respond = createResponder({ zones: () => zones });
     dunlin = await startInProcess(respond);
   }
-});
+}, { timeout: 40_000 });
 
 after(async () => {
   await dunlin?.stop();
@@ -199,6 +199,7 @@ after(async () => {
 
 test('Dunlin answers like Knot DNS (rcode, flags, every section as RRset sets, OPT)', { timeout: 60_000 }, async (t) => {
   if (!knot || !dunlin) {
+    assert.ok(!knotAvailable(), 'knotd is installed but the servers did not start');
     t.skip('knotd not installed');
     return;
   }
