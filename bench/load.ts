@@ -6,7 +6,7 @@ import dnsPacket from 'dns-packet';
 import type { RecordType } from 'dns-packet';
 import type { BenchQuery } from './gen.ts';
 import type { Running } from './servers.ts';
-import { treeCpuSeconds, treeMemory } from './procstat.ts';
+import { cpuJiffies, cpusBusyPct, treeCpuSeconds, treeMemory } from './procstat.ts';
 
 export type LoadKind = 'udp' | 'tcp' | 'churn';
 
@@ -26,6 +26,8 @@ export interface LoadResult {
   cpuUsPer: number;
   /** Server CPU use over the run, in percent of one core. */
   cpuPct: number;
+  /** How busy the server's CPUs were over the run, whoever used them (percent of one core); well above cpuPct means other jobs competed. */
+  coresBusyPct: number;
   pssMiB: number;
   rssMiB: number;
   seconds: number;
@@ -35,6 +37,8 @@ export interface LoadResult {
 
 export interface LoadSettings {
   duration: number;
+  /** taskset CPU list of the server (for the busy-cores column). */
+  serverCpus: string;
   /** taskset CPU list for the generator. */
   cpus: string;
   udpClients: number;
@@ -123,6 +127,7 @@ export function buildChurnC(outDir: string): string | undefined {
 export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: LoadSettings): Promise<LoadResult> {
   const base = { server: srv.id, kind, workers: srv.workers, rep };
   const cpu0 = treeCpuSeconds(srv.pid);
+  const jiffies0 = cpuJiffies();
   const t0 = performance.now();
   let r: { qps: number; completed: number; sent: number; lostPct: number; latencyMs: number; rcodes: string; seconds: number };
   try {
@@ -143,10 +148,11 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
       r = { qps: d.qps, completed: d.completed, sent: d.sent, lostPct: d.sent > 0 ? (100 * d.lost) / d.sent : 0, latencyMs: d.latency * 1000, rcodes: d.rcodes, seconds: d.runtime };
     }
   } catch (err) {
-    return { ...base, qps: 0, completed: 0, sent: 0, lostPct: 100, latencyMs: 0, cpuUsPer: 0, cpuPct: 0, pssMiB: 0, rssMiB: 0, seconds: 0, rcodes: '', error: err instanceof Error ? err.message : String(err) };
+    return { ...base, qps: 0, completed: 0, sent: 0, lostPct: 100, latencyMs: 0, cpuUsPer: 0, cpuPct: 0, coresBusyPct: 0, pssMiB: 0, rssMiB: 0, seconds: 0, rcodes: '', error: err instanceof Error ? err.message : String(err) };
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = treeCpuSeconds(srv.pid) - cpu0;
+  const coresBusyPct = cpusBusyPct(jiffies0, cpuJiffies(), s.serverCpus);
   const mem = treeMemory(srv.pid);
   return {
     ...base,
@@ -154,6 +160,8 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
     cpuUsPer: r.completed > 0 ? (cpu * 1e6) / r.completed : 0,
     // The generator's own start-up (dnsperf reads the datafile) is inside `wall`; the server is idle then.
     cpuPct: (100 * cpu) / Math.max(r.seconds, 1e-9),
+    // Over the whole wall time (generator start-up included), so slightly diluted; only a noise indicator.
+    coresBusyPct,
     pssMiB: mem.pssMiB,
     rssMiB: mem.rssMiB,
     ...(wall > r.seconds + 5 ? { error: `run took ${wall.toFixed(1)} s for ${r.seconds.toFixed(1)} s of load` } : {}),

@@ -107,3 +107,28 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Busy and total jiffies per CPU from /proc/stat (busy = user+nice+system+irq+softirq+steal). */
+export function cpuJiffies(): Map<number, { busy: number; total: number }> {
+  const out = new Map<number, { busy: number; total: number }>();
+  for (const line of readFileSync('/proc/stat', 'latin1').split('\n')) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    out.set(Number(m[1]), { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal });
+  }
+  return out;
+}
+
+/** How busy the given CPUs were between two cpuJiffies() snapshots, in percent of one CPU (two fully busy CPUs = 200). */
+export function cpusBusyPct(before: Map<number, { busy: number; total: number }>, after: Map<number, { busy: number; total: number }>, cpuList: string): number {
+  let pct = 0;
+  for (const c of cpuList.split(',').map(Number)) {
+    const a = before.get(c);
+    const b = after.get(c);
+    if (!a || !b || b.total === a.total) continue;
+    pct += (100 * (b.busy - a.busy)) / (b.total - a.total);
+  }
+  return pct;
+}

@@ -56,6 +56,7 @@ export interface Summary {
   qpsMax: number;
   cpuUsPer: number;
   cpuPct: number;
+  coresBusyPct: number;
   latencyMs: number;
   lostPct: number;
   pssMiB: number;
@@ -84,6 +85,7 @@ export function summarize(loads: readonly LoadResult[]): Summary[] {
       qpsMax: Math.max(...ok.map((l) => l.qps)),
       cpuUsPer: median(ok.map((l) => l.cpuUsPer)),
       cpuPct: median(ok.map((l) => l.cpuPct)),
+      coresBusyPct: median(ok.map((l) => l.coresBusyPct ?? NaN)),
       latencyMs: median(ok.map((l) => l.latencyMs)),
       lostPct: median(ok.map((l) => l.lostPct)),
       pssMiB: median(ok.map((l) => l.pssMiB)),
@@ -106,18 +108,18 @@ function find(sums: readonly Summary[], kind: LoadKind, workers: number, server:
 
 export function loadTable(sums: readonly Summary[]): string {
   const lines = [
-    '| load | workers | server | qps (median) | qps min–max | x NSD qps | CPU µs/query | x NSD CPU | server CPU % | avg latency ms | loss % | PSS MiB | runs |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| load | workers | server | qps (median) | qps min–max | x NSD qps | CPU µs/query | x NSD CPU | server CPU % | its cores busy % | avg latency ms | loss % | PSS MiB | runs |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of sums) {
     const nsd = find(sums, s.kind, s.workers, 'nsd');
     const unit = s.kind === 'churn' ? ' (per conn)' : '';
     if (s.n === 0) {
-      lines.push(`| ${s.kind} | ${s.workers} | ${s.server} | failed | | | | | | | | | 0/${s.failed} |`);
+      lines.push(`| ${s.kind} | ${s.workers} | ${s.server} | failed | | | | | | | | | | 0/${s.failed} |`);
       continue;
     }
     lines.push(
-      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
+      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f0(s.coresBusyPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
     );
   }
   return lines.join('\n');
@@ -304,11 +306,16 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   persistent connections. **Churn**: \`bench/churn.c\` (compiled at run time; \`bench/churn.ts\` is
   the Node fallback) keeps ${s.churnConcurrency} connections in flight, each: connect, one query, read
   the answer, close. dnsperf 2.10's one-query-per-connection mode stalls ~100 ms per reconnect, so
-  it is not used. The C generator costs ~3x less client CPU per connection than the Node one.
+  it is not used. Measured against Knot on this machine: the C generator spent ~36 µs of its own CPU
+  (almost all kernel) per connection, the Node one ~117 µs, so C is the default; both were still the
+  limit here (the server sat near 50% CPU), so for churn compare CPU µs per connection, not conn/s.
 - **CPU per query**: utime+stime from \`/proc/PID/stat\` summed over the server process and all its
   descendants (threads included), before and after the run, divided by completed queries
   (connections for churn). Kernel work done in softirq context on the generator's CPU (loopback
   delivery, part of the TCP handshake) is not charged to the server, for every server alike.
+- **Noise indicator**: "its cores busy %" is the busy share of the server's CPUs from
+  \`/proc/stat\` over the run, whoever used them (steal included). When it is well above the server's
+  own CPU %, other jobs (or loopback softirq work) competed for that core.
 - **qps is a floor when the server is not saturated.** dnsperf needs a whole core near 350k qps;
   when the server's CPU column is well under 100%, the generator (or the shared machine) was the
   limit, and CPU µs/query is the fair comparison. Both are recorded.

@@ -224,7 +224,7 @@ async function main(): Promise<number> {
           for (const m of c.mismatches.slice(0, 10)) log(`  mismatch ${m.server} ${m.query.name} ${m.query.type} (${m.query.kind}) ${m.field}: expected ${m.expected.slice(0, 120)} got ${m.got.slice(0, 120)}`);
         }
         const settings: LoadSettings = {
-          duration: o.duration, cpus: genCpus, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
+          duration: o.duration, serverCpus, cpus: genCpus, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
           tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
         };
         for (const kind of kinds) {
@@ -280,7 +280,7 @@ async function main(): Promise<number> {
 function describe(r: LoadResult): string {
   if (r.error !== undefined && r.completed === 0) return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: FAILED ${r.error}`;
   const unit = r.kind === 'churn' ? 'conn/s' : 'qps';
-  return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: ${Math.round(r.qps)} ${unit}, ${r.cpuUsPer.toFixed(2)} CPU µs each, server CPU ${r.cpuPct.toFixed(0)}%, latency ${r.latencyMs.toFixed(3)} ms, loss ${r.lostPct.toFixed(2)}%${r.error !== undefined ? ` (${r.error})` : ''}`;
+  return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: ${Math.round(r.qps)} ${unit}, ${r.cpuUsPer.toFixed(2)} CPU µs each, server CPU ${r.cpuPct.toFixed(0)}% (its cores ${r.coresBusyPct.toFixed(0)}% busy), latency ${r.latencyMs.toFixed(3)} ms, loss ${r.lostPct.toFixed(2)}%${r.error !== undefined ? ` (${r.error})` : ''}`;
 }
 
 async function measureZoneLoad(id: ServerId, rep: number, origin: string, zoneFile: string, dir: string): Promise<LoadTimeResult> {
@@ -317,7 +317,7 @@ async function profileDunlin(o: Options, small: ReturnType<typeof generateSmall>
   try {
     fromUs = Number(process.hrtime.bigint() / 1000n);
     const r = await runLoad(srv, 'udp', 1, {
-      duration: o.duration, cpus: '0', udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16,
+      duration: o.duration, serverCpus: '1', cpus: '0', udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16,
       tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
     });
     toUs = Number(process.hrtime.bigint() / 1000n);
