@@ -1,18 +1,18 @@
 // Owns the idle-connection memory measurement: a real `dunlin serve`'s RSS and fds with N idle TCP connections open (default 5000), then that they all go away.
-// usage: node scripts/rss-idle.ts [--connections N] [--workers W]
+// usage: node test/torture/rss-idle.ts [--connections N] [--workers W]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { controlRequest } from '../src/control/client.ts';
-import type { SockstatResult, StatusResult } from '../src/control/protocol.ts';
+import { controlRequest } from '../../src/control/client.ts';
+import type { SockstatResult, StatusResult } from '../../src/control/protocol.ts';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '5000' }, workers: { type: 'string', default: '2' } } });
 const N = Number(values.connections);
 const WORKERS = Number(values.workers);
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
 
 const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
 const hardN = hard === 'unlimited' ? Infinity : Number(hard);
