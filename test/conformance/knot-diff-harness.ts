@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export interface Target {
   readonly name: string;
   readonly port: number;
+  /** TCP port when it differs from the UDP port. */
+  readonly tcpPort?: number;
 }
 
 export interface ZoneSpec {
@@ -174,23 +176,23 @@ export async function startDunlin(zones: readonly ZoneSpec[], probe: Uint8Array,
     await killChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
-  const port = await new Promise<number>((resolve, reject) => {
+  const [port, tcpPort] = await new Promise<[number, number]>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`dunlin serve printed no ready line:\n${out}`)), 15_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
-      // The ready line names the bound ports, e.g. "udp 127.0.0.1:53124" or a JSON log with "port":53124.
-      const m = /udp[^0-9]*127\.0\.0\.1[:@](\d+)/i.exec(out) ?? /"udp[^"]*"\s*:\s*"?127\.0\.0\.1:(\d+)/i.exec(out) ?? /127\.0\.0\.1:(\d+)/.exec(out);
+      // The one ready line: "dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID".
+      const m = /dunlin ready udp=127\.0\.0\.1:(\d+)\S* tcp=127\.0\.0\.1:(\d+)/.exec(out);
       if (m) {
         clearTimeout(t);
-        resolve(Number(m[1]));
+        resolve([Number(m[1]), Number(m[2])]);
       }
     };
     child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
     child.once('exit', (code) => { clearTimeout(t); reject(new Error(`dunlin serve exited ${code}:\n${out}`)); });
   }).catch(async (e: unknown) => { await stop(); throw e; });
   await waitReady(port, probe, 10_000).catch(async (e: unknown) => { await stop(); throw e; });
-  return { target: { name: 'dunlin', port }, child, dir, stop };
+  return { target: { name: 'dunlin', port, tcpPort }, child, dir, stop };
 }
 
 export interface InProcess {

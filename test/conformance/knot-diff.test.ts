@@ -150,7 +150,7 @@ function summarize(d: Decoded | null): Result | null {
 }
 
 async function ask(t: Target, c: Case): Promise<Result | null | string> {
-  const raw = c.tcp ? await tcpQuery(t.port, c.bytes) : await udpQuery(t.port, c.bytes, 700);
+  const raw = c.tcp ? await tcpQuery(t.tcpPort ?? t.port, c.bytes) : await udpQuery(t.port, c.bytes, 700);
   if (!raw) return null;
   try {
     return summarize(decode(raw));
