@@ -73,6 +73,13 @@ test('metrics server without workers: 404, 405, token, and close() ends keep-ali
     assert.deepEqual(lint(fams), []);
     assert.ok((value(fams, 'dunlin_process_open_fds', { role: 'primary', pid: String(process.pid) }) ?? 0) > 0);
     assert.equal(value(fams, 'dunlin_metrics_workers_reporting'), 0);
+    const head = await fetch(`${base}/metrics`, { method: 'HEAD', headers: { authorization: 'Bearer s3cret' } });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    // Concurrent scrapes share one collection and all succeed.
+    const many = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/metrics`, { headers: { authorization: 'Bearer s3cret' } })));
+    assert.deepEqual(many.map((r) => r.status), Array(8).fill(200));
+    for (const r of many) assert.match(await r.text(), /dunlin_process_open_fds/);
   } finally {
     await srv.close();
   }
