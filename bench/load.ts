@@ -26,6 +26,8 @@ export interface LoadResult {
   cpuUsPer: number;
   /** Server CPU use over the run, in percent of one core. */
   cpuPct: number;
+  /** The load generator's own CPU use over the run (percent of one core); near 100 (per generator thread) means qps is generator-bound. */
+  genCpuPct: number;
   /** How busy the server's CPUs were over the run, whoever used them (percent of one core); well above cpuPct means other jobs competed. */
   coresBusyPct: number;
   pssMiB: number;
@@ -51,23 +53,33 @@ export interface LoadSettings {
   queryFile: string;
 }
 
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the generator; samples its CPU time from /proc every 100 ms (the last sample is within 100 ms of its exit). */
+function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let cpuSeconds = 0;
+    const sample = (): void => {
+      if (child.pid !== undefined && child.exitCode === null) cpuSeconds = Math.max(cpuSeconds, treeCpuSeconds(child.pid));
+    };
+    const sampler = setInterval(sample, 100);
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    // The generator prints its statistics just before exiting: the freshest CPU sample is taken then.
+    child.stdout.on('end', sample);
     const timer = setTimeout(() => {
       if (child.pid !== undefined) child.kill('SIGKILL');
     }, timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       reject(e);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      clearInterval(sampler);
+      resolve({ code, stdout, stderr, cpuSeconds });
     });
   });
 }
@@ -129,11 +141,13 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
   const cpu0 = treeCpuSeconds(srv.pid);
   const jiffies0 = cpuJiffies();
   const t0 = performance.now();
+  let genCpu = 0;
   let r: { qps: number; completed: number; sent: number; lostPct: number; latencyMs: number; rcodes: string; seconds: number };
   try {
     if (kind === 'churn') {
       const [cmd, ...pre] = s.churnCmd;
       const out = await run('taskset', ['-c', s.cpus, cmd!, ...pre, '127.0.0.1', String(srv.port), String(s.churnConcurrency), String(s.duration), s.churnFile], (s.duration + 30) * 1000);
+      genCpu = out.cpuSeconds;
       const m = /completed=(\d+) errors=(\d+) seconds=([\d.]+) conns_per_sec=([\d.]+) avg_latency_us=([\d.]+)/.exec(out.stdout);
       if (!m) throw new Error(`churn failed (exit ${out.code}): ${out.stderr.slice(-500)}`);
       const completed = Number(m[1]);
@@ -144,11 +158,12 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
       if (kind === 'udp') args.push('-c', String(s.udpClients), '-q', String(s.udpOutstanding));
       else args.push('-m', 'tcp', '-c', String(s.tcpConns), '-q', String(s.tcpOutstanding));
       const out = await run('taskset', args, (s.duration + 60) * 1000);
+      genCpu = out.cpuSeconds;
       const d = parseDnsperf(out.stdout);
       r = { qps: d.qps, completed: d.completed, sent: d.sent, lostPct: d.sent > 0 ? (100 * d.lost) / d.sent : 0, latencyMs: d.latency * 1000, rcodes: d.rcodes, seconds: d.runtime };
     }
   } catch (err) {
-    return { ...base, qps: 0, completed: 0, sent: 0, lostPct: 100, latencyMs: 0, cpuUsPer: 0, cpuPct: 0, coresBusyPct: 0, pssMiB: 0, rssMiB: 0, seconds: 0, rcodes: '', error: err instanceof Error ? err.message : String(err) };
+    return { ...base, qps: 0, completed: 0, sent: 0, lostPct: 100, latencyMs: 0, cpuUsPer: 0, cpuPct: 0, genCpuPct: 0, coresBusyPct: 0, pssMiB: 0, rssMiB: 0, seconds: 0, rcodes: '', error: err instanceof Error ? err.message : String(err) };
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = treeCpuSeconds(srv.pid) - cpu0;
@@ -162,6 +177,7 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
     cpuPct: (100 * cpu) / Math.max(r.seconds, 1e-9),
     // Over the whole wall time (generator start-up included), so slightly diluted; only a noise indicator.
     coresBusyPct,
+    genCpuPct: (100 * genCpu) / Math.max(wall, 1e-9),
     pssMiB: mem.pssMiB,
     rssMiB: mem.rssMiB,
     ...(wall > r.seconds + 5 ? { error: `run took ${wall.toFixed(1)} s for ${r.seconds.toFixed(1)} s of load` } : {}),

@@ -30,7 +30,7 @@ export interface BenchRun {
   command: string;
   machine: { nproc: number; cpu: string; kernel: string; node: string; memGiB: number; loadavgStart: string; loadavgEnd: string };
   versions: Record<string, string>;
-  settings: { duration: number; reps: number; udpClients: number; udpOutstanding: number; tcpConns: number; tcpOutstanding: number; churnConcurrency: number; churnGenerator: string; seed: number };
+  settings: { waitIdle: number; duration: number; reps: number; udpClients: number; udpOutstanding: number; tcpConns: number; tcpOutstanding: number; churnConcurrency: number; churnGenerator: string; seed: number };
   inputs: { smallNames: number; smallRecords: number; queries: number; mix: Record<QueryKind, number>; bigRecords: number };
   checks: CheckResult[];
   loads: LoadResult[];
@@ -57,6 +57,7 @@ export interface Summary {
   cpuUsPer: number;
   cpuPct: number;
   coresBusyPct: number;
+  genCpuPct: number;
   latencyMs: number;
   lostPct: number;
   pssMiB: number;
@@ -86,6 +87,7 @@ export function summarize(loads: readonly LoadResult[]): Summary[] {
       cpuUsPer: median(ok.map((l) => l.cpuUsPer)),
       cpuPct: median(ok.map((l) => l.cpuPct)),
       coresBusyPct: median(ok.map((l) => l.coresBusyPct ?? NaN)),
+      genCpuPct: median(ok.map((l) => l.genCpuPct ?? NaN)),
       latencyMs: median(ok.map((l) => l.latencyMs)),
       lostPct: median(ok.map((l) => l.lostPct)),
       pssMiB: median(ok.map((l) => l.pssMiB)),
@@ -108,18 +110,18 @@ function find(sums: readonly Summary[], kind: LoadKind, workers: number, server:
 
 export function loadTable(sums: readonly Summary[]): string {
   const lines = [
-    '| load | workers | server | qps (median) | qps min–max | x NSD qps | CPU µs/query | x NSD CPU | server CPU % | its cores busy % | avg latency ms | loss % | PSS MiB | runs |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| load | workers | server | qps (median) | qps min–max | x NSD qps | CPU µs/query | x NSD CPU | server CPU % | its cores busy % | generator CPU % | avg latency ms | loss % | PSS MiB | runs |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of sums) {
     const nsd = find(sums, s.kind, s.workers, 'nsd');
     const unit = s.kind === 'churn' ? ' (per conn)' : '';
     if (s.n === 0) {
-      lines.push(`| ${s.kind} | ${s.workers} | ${s.server} | failed | | | | | | | | | | 0/${s.failed} |`);
+      lines.push(`| ${s.kind} | ${s.workers} | ${s.server} | failed | | | | | | | | | | | 0/${s.failed} |`);
       continue;
     }
     lines.push(
-      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f0(s.coresBusyPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
+      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f0(s.coresBusyPct)} | ${f0(s.genCpuPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
     );
   }
   return lines.join('\n');
@@ -313,9 +315,12 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   descendants (threads included), before and after the run, divided by completed queries
   (connections for churn). Kernel work done in softirq context on the generator's CPU (loopback
   delivery, part of the TCP handshake) is not charged to the server, for every server alike.
+- **Shared machine**: \`--wait-idle S\` makes each run wait up to S s for the machine to be quiet
+  (this run: ${s.waitIdle > 0 ? `${s.waitIdle} s` : 'off'}).
 - **Noise indicator**: "its cores busy %" is the busy share of the server's CPUs from
   \`/proc/stat\` over the run, whoever used them (steal included). When it is well above the server's
-  own CPU %, other jobs (or loopback softirq work) competed for that core.
+  own CPU %, other jobs (or loopback softirq work) competed for that core. "generator CPU %" is
+  dnsperf's (or churn's) own CPU over the run, sampled from \`/proc\`: near 100 it was the limit.
 - **qps is a floor when the server is not saturated.** dnsperf needs a whole core near 350k qps;
   when the server's CPU column is well under 100%, the generator (or the shared machine) was the
   limit, and CPU µs/query is the fair comparison. Both are recorded.

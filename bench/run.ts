@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateBig, generateSmall } from './gen.ts';
 import type { BenchQuery } from './gen.ts';
 import { compareAnswers } from './dnsclient.ts';
@@ -11,7 +12,7 @@ import { killAllSync, repoRoot, SERVER_IDS, serverVersion, startServer } from '.
 import type { Running, ServerId } from './servers.ts';
 import { buildChurnC, runLoad, writeFramedQueries } from './load.ts';
 import type { LoadResult, LoadSettings } from './load.ts';
-import { treeMemory } from './procstat.ts';
+import { cpuJiffies, cpusBusyPct, treeMemory } from './procstat.ts';
 import { topSelfTime } from './cpuprofile.ts';
 import { consoleReport, markdown } from './report.ts';
 import type { BenchRun, CheckResult, LoadTimeResult } from './report.ts';
@@ -30,6 +31,7 @@ const usage = `usage: node bench/run.ts [options]
   --udp-outstanding N     dnsperf -q for UDP (default 200)
   --tcp-outstanding N     dnsperf -q for TCP (default 200)
   --churn-concurrency N   connections in flight for churn (default 64)
+  --wait-idle S           before each run, wait up to S seconds for the machine to be quiet (< 25% of one CPU busy over 0.5 s; default 0 = off)
   --profile               also run the --cpu-prof pass (same as adding profile to --only)
   --out DIR               inputs and raw JSON (default bench/out)
   --no-doc                do not rewrite docs/benchmarks.md`;
@@ -67,6 +69,7 @@ function parseOptions(argv: string[]) {
       'tcp-outstanding': { type: 'string', default: '200' },
       'churn-concurrency': { type: 'string', default: '64' },
       profile: { type: 'boolean', default: false },
+      'wait-idle': { type: 'string', default: '0' },
       out: { type: 'string', default: join(repoRoot(), 'bench/out') },
       'no-doc': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -92,6 +95,7 @@ function parseOptions(argv: string[]) {
     udpOutstanding: positive(values['udp-outstanding'], '--udp-outstanding'),
     tcpOutstanding: positive(values['tcp-outstanding'], '--tcp-outstanding'),
     churnConcurrency: positive(values['churn-concurrency'], '--churn-concurrency'),
+    waitIdle: Number(values['wait-idle']) >= 0 ? Number(values['wait-idle']) : 0,
     out: resolve(values.out),
     writeDoc: !values['no-doc'],
   };
@@ -181,7 +185,7 @@ async function main(): Promise<number> {
     command: `node bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machine(),
     versions: Object.fromEntries(o.servers.map((s) => [s, serverVersion(s)])),
-    settings: { duration: o.duration, reps: o.reps, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnGenerator: '', seed: o.seed },
+    settings: { waitIdle: o.waitIdle, duration: o.duration, reps: o.reps, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding, tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnGenerator: '', seed: o.seed },
     inputs: { smallNames: 0, smallRecords: 0, queries: 0, mix: { existing: 0, nxdomain: 0, nodata: 0, cname: 0, wildcard: 0, referral: 0 }, bigRecords: 0 },
     checks: [],
     loads: [],
@@ -231,6 +235,7 @@ async function main(): Promise<number> {
           for (let rep = 1; rep <= o.reps; rep++) {
             // Interleaved: every server once per rep, so slow drifts of the shared machine hit all of them.
             for (const srv of running) {
+              if (o.waitIdle > 0) await waitQuiet(o.waitIdle);
               const r = await runLoad(srv, kind, rep, settings);
               run.loads.push(r);
               log(describe(r));
@@ -248,6 +253,7 @@ async function main(): Promise<number> {
       run.inputs.bigRecords = big.records;
       for (let rep = 1; rep <= o.loadReps; rep++) {
         for (const id of o.servers) {
+          if (o.waitIdle > 0) await waitQuiet(o.waitIdle);
           run.loadTimes.push(await measureZoneLoad(id, rep, big.origin, big.zoneFile, join(runDir, `${id}-big-${rep}`)));
         }
       }
@@ -277,10 +283,24 @@ async function main(): Promise<number> {
   return run.errors.length > 0 ? 1 : 0;
 }
 
+/** Waits (at most maxSeconds) until all CPUs together were less than 25% of one CPU busy over half a second: on a shared machine, fewer runs collide with other jobs. */
+async function waitQuiet(maxSeconds: number): Promise<void> {
+  const cpuList = [...cpuJiffies().keys()].join(',');
+  const deadline = performance.now() + maxSeconds * 1000;
+  let busy = 0;
+  while (performance.now() < deadline) {
+    const a = cpuJiffies();
+    await sleep(500);
+    busy = cpusBusyPct(a, cpuJiffies(), cpuList);
+    if (busy < 25) return;
+  }
+  log(`machine still busy (${busy.toFixed(0)}% of one CPU) after waiting ${maxSeconds} s; running anyway`);
+}
+
 function describe(r: LoadResult): string {
   if (r.error !== undefined && r.completed === 0) return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: FAILED ${r.error}`;
   const unit = r.kind === 'churn' ? 'conn/s' : 'qps';
-  return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: ${Math.round(r.qps)} ${unit}, ${r.cpuUsPer.toFixed(2)} CPU µs each, server CPU ${r.cpuPct.toFixed(0)}% (its cores ${r.coresBusyPct.toFixed(0)}% busy), latency ${r.latencyMs.toFixed(3)} ms, loss ${r.lostPct.toFixed(2)}%${r.error !== undefined ? ` (${r.error})` : ''}`;
+  return `${r.kind} w${r.workers} ${r.server} rep ${r.rep}: ${Math.round(r.qps)} ${unit}, ${r.cpuUsPer.toFixed(2)} CPU µs each, server CPU ${r.cpuPct.toFixed(0)}% (its cores ${r.coresBusyPct.toFixed(0)}% busy), generator CPU ${r.genCpuPct.toFixed(0)}%, latency ${r.latencyMs.toFixed(3)} ms, loss ${r.lostPct.toFixed(2)}%${r.error !== undefined ? ` (${r.error})` : ''}`;
 }
 
 async function measureZoneLoad(id: ServerId, rep: number, origin: string, zoneFile: string, dir: string): Promise<LoadTimeResult> {
