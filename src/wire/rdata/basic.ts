@@ -23,18 +23,22 @@ const txt: Field[] = [['strs', 'text']];
 export const basicCodecs: readonly DunlinCodec[] = [
   descriptorCodec(T.A, [['ipv4', 'address']]),
   descriptorCodec(T.NS, [['cname', 'nsdname']], { target: 0, targetNonRoot: true }),
-  descriptorCodec(T.MD, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
-  descriptorCodec(T.MF, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
+  // MD/MF (obsolete) and MB/MG/MR/MINFO (experimental) are RFC 1035 types, so RFC 3597 §4 would allow
+  // compressing them, but current decoders treat them as unknown (Knot 3 decompresses them as
+  // "obsolete", dnspython 2 does not decompress them at all): we decompress them on input and
+  // never compress them on output.
+  descriptorCodec(T.MD, [['dname', 'madname']], { target: 0, targetNonRoot: true }),
+  descriptorCodec(T.MF, [['dname', 'madname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.CNAME, [['cname', 'cname']], { target: 0 }),
   descriptorCodec(T.SOA, [
     ['cname', 'mname'], ['cname', 'rname'], ['u32', 'serial'], ['period', 'refresh'], ['period', 'retry'], ['period', 'expire'], ['period', 'minimum'],
   ]),
-  descriptorCodec(T.MB, [['cname', 'madname']], { target: 0, targetNonRoot: true }),
-  descriptorCodec(T.MG, [['cname', 'mgmname']]),
-  descriptorCodec(T.MR, [['cname', 'newname']]),
+  descriptorCodec(T.MB, [['dname', 'madname']], { target: 0, targetNonRoot: true }),
+  descriptorCodec(T.MG, [['dname', 'mgmname']]),
+  descriptorCodec(T.MR, [['dname', 'newname']]),
   descriptorCodec(T.PTR, [['cname', 'ptrdname']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.HINFO, [['str', 'cpu'], ['str', 'os']]),
-  descriptorCodec(T.MINFO, [['cname', 'rmailbx'], ['cname', 'emailbx']]),
+  descriptorCodec(T.MINFO, [['dname', 'rmailbx'], ['dname', 'emailbx']]),
   descriptorCodec(T.MX, [['u16', 'preference'], ['cname', 'exchange']], { target: 0, targetNonRoot: true }),
   descriptorCodec(T.TXT, txt),
   descriptorCodec(T.RP, [['dname', 'mbox'], ['dname', 'txtdname']]),
