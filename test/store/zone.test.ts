@@ -90,3 +90,23 @@ test('ZoneSet finds the deepest zone and is immutable', () => {
   const root = zoneFromText('@ SOA ns.example. h 3 1 1 1 1\n', '.');
   assert.equal(new ZoneSet([root]).find(Name.fromText('anything.example.')), root);
 });
+
+test('the snapshot stays compact: typed arrays only, under 100 octets per record plus RDATA', () => {
+  const records = [];
+  const origin = Name.fromText('big.test.');
+  records.push(...recordsFromText('@ SOA ns h 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n', 'big.test.'));
+  let rdataBytes = 0;
+  for (let i = 0; i < 50_000; i++) {
+    const name = Name.fromText(`h${i}.g${i % 100}`, origin);
+    const rdata = Uint8Array.of(10, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    records.push({ name, type: RRType.A, class: 1, ttl: 300, rdata });
+    if (i % 3 === 0) records.push({ name, type: RRType.AAAA, class: 1, ttl: 300, rdata: new Uint8Array(16).fill(i & 255) });
+    rdataBytes += 4 + (i % 3 === 0 ? 16 : 0);
+  }
+  const z = buildZone(origin, records);
+  assert.equal(z.recordCount, records.length);
+  assert.equal(z.nodeCount, 50_000 + 100 + 2, 'names, the g* empty non-terminals, apex and ns');
+  const perRecord = (z.byteSize - rdataBytes) / z.recordCount;
+  assert.ok(perRecord < 100, `${perRecord.toFixed(1)} octets per record besides RDATA`);
+  assert.equal(z.node(Name.fromText('h4242.g42.big.test.').key)?.get(RRType.A)?.first()[3], 4242 & 255);
+});
