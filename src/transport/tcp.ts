@@ -69,6 +69,11 @@ export class TcpTransport implements ConnectionOwner {
     return this.#refused;
   }
 
+  /** The listening servers (for operations and tests); replaced when accepting resumes after a pause. */
+  get servers(): readonly net.Server[] {
+    return this.#listeners.map((l) => l.server);
+  }
+
   idleTimeoutMs(): number {
     const idle = this.limits.idleTimeoutMs;
     return this.#live.size > this.limits.maxConnections / 2 ? Math.min(idle, BUSY_IDLE_TIMEOUT_MS) : idle;
@@ -94,11 +99,13 @@ export class TcpTransport implements ConnectionOwner {
       opts.reusePort = true;
       opts.exclusive = true;
     }
-    const listener: Listener = { server: this.#createServer(), opts, paused: false };
-    await this.#startListening(listener.server, opts);
+    const server = this.#createServer();
+    await this.#startListening(server, opts);
+    const a = server.address() as net.AddressInfo;
+    // Listening again after a slow-accept pause must reuse the port actually bound, not port 0.
+    const listener: Listener = { server, opts: { ...opts, port: a.port }, paused: false };
     this.#listeners.push(listener);
-    listener.server.on('error', (err) => this.#onServerError(listener, err));
-    const a = listener.server.address() as net.AddressInfo;
+    server.on('error', (err) => this.#onServerError(listener, err));
     return { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
   }
 
