@@ -231,6 +231,18 @@ function checkSection(checks: readonly CheckResult[]): string {
   return parts.join('\n');
 }
 
+function rcodeLines(loads: readonly LoadResult[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const l of loads) {
+    const k = `${l.kind}|${l.workers}|${l.server}`;
+    if (l.kind === 'churn' || l.rcodes === '' || seen.has(k)) continue;
+    seen.add(k);
+    out.push(`- ${l.kind}, ${l.workers} worker(s), ${l.server}: ${l.rcodes}`);
+  }
+  return out.length > 0 ? out.join('\n') : 'No dnsperf runs in this invocation.';
+}
+
 function profileSection(p: BenchRun['profile']): string {
   if (!p) return 'Not run in this invocation (`--only profile` or `--profile`).';
   const rows = p.rows.map((r, i) => `| ${i + 1} | \`${r.fn}\` | ${r.where} | ${f0(r.ms)} | ${f1(r.pct)} |`);
@@ -364,6 +376,10 @@ ${verdictTable(verdicts(sums, lt))}
 ### Answer check
 
 ${checkSection(run.checks)}
+
+Response codes dnsperf counted (first run of each server and load; a server answering SERVFAIL or REFUSED under load shows here):
+
+${rcodeLines(run.loads)}
 
 ### Where Dunlin spends its time (node --cpu-prof, UDP load, top 10 self time)
 
