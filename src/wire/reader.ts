@@ -79,6 +79,9 @@ export class Reader {
     let end = this.end;
     let jumped = false;
     let lowest = p; // every pointer must go below the lowest position read so far
+    // A name has at most 127 labels, so an honest encoder never needs more hops than that; without a
+    // cap, a 64 KiB message of pointer-to-pointer chains costs quadratic time (RFC 9267 §2).
+    let hops = 0;
     for (;;) {
       if (p >= end) throw new WireError('DUNLIN_ERR_WIRE_TRUNCATED', 'name runs past the end', p);
       const len = this.msg[p]!;
@@ -94,6 +97,7 @@ export class Reader {
         if (p + 1 >= end) throw new WireError('DUNLIN_ERR_WIRE_TRUNCATED', 'pointer runs past the end', p);
         const target = ((len & 0x3f) << 8) | this.msg[p + 1]!;
         if (target >= lowest) throw new WireError('DUNLIN_ERR_WIRE_BAD_POINTER', `pointer at ${p} to ${target} is not backwards`, p);
+        if (++hops > 127) throw new WireError('DUNLIN_ERR_WIRE_BAD_POINTER', `more than 127 compression pointers in one name`, p);
         if (!jumped) this.pos = p + 2;
         jumped = true;
         lowest = target;

@@ -5,6 +5,7 @@ import { Name } from '../../src/wire/name.ts';
 import { Reader } from '../../src/wire/reader.ts';
 import { Writer } from '../../src/wire/writer.ts';
 import { TextError, WireError } from '../../src/wire/errors.ts';
+import { decodeMessage } from '../../src/wire/message.ts';
 import { fromHex, hex } from './helpers.ts';
 
 const code = (c: string) => (e: unknown) => e instanceof WireError && e.code === c;
@@ -126,4 +127,39 @@ test('the writer compresses suffixes case-insensitively and rollback forgets the
   w.name(Name.fromText('x.y.'), true);
   w.name(Name.fromText('z.y.'), true);
   assert.equal(hex(w.view().subarray(mark)), '0178017900017ac013');
+});
+
+test('pointer chains are capped at 127 hops, so hostile messages cannot cost quadratic time', () => {
+  // Offset 0: root; then pointers, each to the previous one.
+  const chain = (hops: number): [Uint8Array, number] => {
+    const b: number[] = [0];
+    let prev = 0;
+    for (let i = 0; i < hops; i++) {
+      const at = b.length;
+      b.push(0xc0 | (prev >> 8), prev & 0xff);
+      prev = at;
+    }
+    return [Uint8Array.from(b), prev];
+  };
+  const [ok, okAt] = chain(127);
+  assert.equal(new Reader(ok, okAt).name().toText(), '.');
+  const [bad, badAt] = chain(128);
+  assert.throws(() => new Reader(bad, badAt).name(), code('DUNLIN_ERR_WIRE_BAD_POINTER'));
+  // A 64 KiB message of ~11k questions whose names are chains into the first 16 KiB.
+  const b: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  let prev = -1;
+  let n = 0;
+  while (b.length + 6 < 65535) {
+    const at = b.length;
+    if (prev < 0) b.push(0);
+    else b.push(0xc0 | (prev >> 8), prev & 0xff);
+    b.push(0, 1, 0, 1);
+    if (at < 0x3fff) prev = at;
+    n++;
+  }
+  b[4] = n >> 8;
+  b[5] = n & 0xff;
+  const start = performance.now();
+  assert.throws(() => decodeMessage(Uint8Array.from(b)), WireError);
+  assert.ok(performance.now() - start < 500, 'rejected quickly');
 });
