@@ -13,8 +13,8 @@ import {
 
 /**
  * Field kinds. Names come in three flavours (RFC 3597 §4): `cname` is compressed on output and
- * decompressed on input (the RFC 1035 types), `dname` is decompressed on input only (RP, AFSDB, RT,
- * SIG, PX, NXT, NAPTR, SRV), `name` never uses pointers.
+ * decompressed on input (NS, CNAME, SOA, PTR, MX), `dname` is decompressed on input only (the
+ * other RFC 1035 types, and RP, AFSDB, RT, SIG, PX, NXT, NAPTR, SRV), `name` never uses pointers.
  */
 export type FieldKind =
   | 'cname' | 'dname' | 'name'
