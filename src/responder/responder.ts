@@ -25,9 +25,11 @@ export interface ResponderOptions {
   readonly udpPayloadSize?: number;
   /** Encoded answers kept per zone-set generation. */
   readonly cacheEntries?: number;
+  /** Octets of encoded answers kept (TCP answers can be 64 KiB each). */
+  readonly cacheBytes?: number;
 }
 
-export const RESPONDER_DEFAULTS = { udpPayloadSize: 1232, cacheEntries: 50_000 } as const;
+export const RESPONDER_DEFAULTS = { udpPayloadSize: 1232, cacheEntries: 50_000, cacheBytes: 32 * 1024 * 1024 } as const;
 
 const MAX_UDP_NO_EDNS = 512; // RFC 1035 §4.2.1
 const TCP_LIMIT = 65535; // RFC 1035 §4.2.2 length prefix
@@ -177,7 +179,9 @@ function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
 export function createResponder(opts: ResponderOptions): RespondFn {
   const ourPayload = Math.max(512, Math.min(65535, opts.udpPayloadSize ?? RESPONDER_DEFAULTS.udpPayloadSize));
   const maxEntries = Math.max(0, opts.cacheEntries ?? RESPONDER_DEFAULTS.cacheEntries);
+  const maxBytes = Math.max(0, opts.cacheBytes ?? RESPONDER_DEFAULTS.cacheBytes);
   const cache = new Map<string, Uint8Array>();
+  let cachedBytes = 0;
   let generation: ZoneSet | null = null;
   const outBuf = new Uint8Array(TCP_LIMIT + 2);
   const scratch = Buffer.alloc(256);
@@ -242,6 +246,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     const zs = opts.zones();
     if (zs !== generation) {
       cache.clear();
+      cachedBytes = 0;
       generation = zs;
     }
     const ckey = pq.qkey + String.fromCharCode(qtype, (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (classAny ? 4 : 0), limit);
@@ -251,12 +256,16 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       const ans = lookup(zs, qname, qtype);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
       cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
-      if (maxEntries > 0) {
-        if (cache.size >= maxEntries) {
-          const oldest = cache.keys().next();
-          if (!oldest.done) cache.delete(oldest.value);
+      if (maxEntries > 0 && cached.length <= maxBytes) {
+        // Oldest first (Map keeps insertion order) until both bounds hold.
+        while (cache.size >= maxEntries || cachedBytes + cached.length > maxBytes) {
+          const oldest = cache.entries().next();
+          if (oldest.done) break;
+          cache.delete(oldest.value[0]);
+          cachedBytes -= oldest.value[1].length;
         }
         cache.set(ckey, cached);
+        cachedBytes += cached.length;
       }
     }
     const out = outBuf;

@@ -62,6 +62,17 @@ test('a new zone set generation is answered from the new data', () => {
   assert.equal(decode(r(q, { transport: 'udp' })!).rcode, 'REFUSED');
 });
 
+test('the cache is bounded in octets too', () => {
+  // Each TCP answer for manya is ~700 octets; 2000 octets hold two of them.
+  const r = createResponder({ zones: () => zones, cacheBytes: 2000 });
+  for (let i = 0; i < 50; i++) {
+    const d = decode(r(buildQuery('manya.example.com', 'A', { id: i, do: i % 2 === 0, udpSize: 1232 + i }), { transport: 'tcp' })!);
+    assert.equal(d.answer.length, 40);
+  }
+  const huge = createResponder({ zones: () => zones, cacheBytes: 10 });
+  assert.equal(decode(huge(buildQuery('www.example.com', 'A'), { transport: 'udp' })!).answer.length, 1, 'answers bigger than the cache are not cached but still sent');
+});
+
 test('the cache stays bounded', () => {
   const r = createResponder({ zones: () => zones, cacheEntries: 8 });
   for (let i = 0; i < 100; i++) {
