@@ -55,6 +55,8 @@ function processName(p: ProcessReport): string {
 function renderWorker(w: WorkerView): string {
   const lines: string[] = [];
   lines.push(`worker ${w.worker} (pid ${w.pid}): ${w.openTotal} open [${states(w.byState)}]  accepted ${w.accepted}  queries udp ${w.udpQueries} tcp ${w.tcpQueries}`);
+  const untracked = w.untracked > 0 ? `, ${w.untracked} NOT in the registry (a leak if it persists)` : '';
+  lines.push(`  kernel: ${w.kernelConnections} TCP connection socket(s) held${untracked}`);
   lines.push(`  closed by reason: ${CLOSE_REASONS.map((r) => `${r}=${w.closedByReason[r]}`).join(' ')}`);
   if (w.connections.length > 0) {
     const rows = [['ID', 'STATE', 'PEER', 'AGE', 'IDLE', 'IN', 'OUT', 'QUERIES']];

@@ -75,6 +75,10 @@ export interface WorkerView {
   readonly closedByReason: Readonly<Record<CloseReason, number>>;
   readonly udpQueries: number;
   readonly tcpQueries: number;
+  /** TCP connection sockets (not LISTEN) the kernel says this worker holds. */
+  readonly kernelConnections: number;
+  /** Of those, how many have a peer the registry does not list: fds no code path tracks (or a race at the sample instant). */
+  readonly untracked: number;
 }
 
 export interface SockstatResult {

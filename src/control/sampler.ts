@@ -44,14 +44,18 @@ function stripMapped(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
-function workerView(r: WorkerReport, limit: number): WorkerView {
+function workerView(r: WorkerReport, limit: number, held: readonly TcpSocketEntry[]): WorkerView {
   const byState: Partial<Record<ConnState, number>> = {};
   for (const c of r.registry.open) byState[c.state] = (byState[c.state] ?? 0) + 1;
   const oldest = [...r.registry.open].sort((a, b) => b.ageMs - a.ageMs).slice(0, limit);
+  const known = new Set(r.registry.open.map((c) => c.peer));
+  const conns = held.filter((e) => e.state !== 'LISTEN');
   return {
     pid: r.pid, worker: r.worker, openTotal: r.registry.open.length, byState, connections: oldest,
     accepted: r.registry.accepted, closedByReason: r.registry.closedByReason,
     udpQueries: r.udpQueries, tcpQueries: r.tcpQueries,
+    kernelConnections: conns.length,
+    untracked: conns.filter((e) => !known.has(formatPeer(stripMapped(e.remoteAddr), e.remotePort))).length,
   };
 }
 
@@ -148,7 +152,7 @@ export class SockstatSampler {
       uptimeMs: now - this.#startedAt,
       leakAfterMs: this.#leakAfterMs,
       processes,
-      workers: [...reports].sort((a, b) => a.worker - b.worker).map((r) => workerView(r, limit)),
+      workers: [...reports].sort((a, b) => a.worker - b.worker).map((r) => workerView(r, limit, owned.get(r.pid) ?? [])),
       silentWorkers: pids.filter((p) => p.role === 'worker' && !reported.has(p.pid)).map((p) => p.pid),
       orphans,
       leaks,

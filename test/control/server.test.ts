@@ -217,6 +217,8 @@ test('CLOSE_WAIT sockets a worker holds past leakAfterMs are flagged as leaks, w
   try {
     let ss = await controlRequest(path, 'sockstat') as SockstatResult;
     assert.equal(ss.processes[1]!.tcpStates.ESTABLISHED, 3);
+    assert.equal(ss.workers[0]!.kernelConnections, 3);
+    assert.equal(ss.workers[0]!.untracked, 3, 'the (empty) registry knows none of the child\'s sockets');
     assert.deepEqual(ss.leaks, []);
     for (const s of accepted) s.destroy();
     // Young CLOSE_WAIT is not yet a leak (a half-closed client may still be getting its answer).
