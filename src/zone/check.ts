@@ -159,7 +159,9 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
     if (key !== okey) {
       let below = '';
       let dnameAbove = '';
-      for (let k = parentKey(key); k.length > okey.length; k = parentKey(k)) {
+      // Most names sit right below the apex, or the zone has no cuts or DNAMEs: nothing to walk.
+      const walk = cuts.size > 0 || dnames.size > 0;
+      for (let k = walk ? parentKey(key) : ''; k.length > okey.length; k = parentKey(k)) {
         if (!dnameAbove && dnames.has(k)) dnameAbove = k;
         if (cuts.has(k)) below = k;
       }
@@ -171,7 +173,7 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
         if (nonGlue.length > 0) {
           warn(nonGlue[0]!.idx[0]!, `${nameText()} ${nonGlue.map((t) => typeToText(t.type)).join(' ')} is below the delegation at ${keyText(below, nodes)}: occluded, never served`);
         }
-      } else if (cuts.has(key)) {
+      } else if (hasType(node, RRType.NS)) {
         const other = node.sets.filter((t) => !AT_CUT.has(t.type));
         if (other.length > 0) {
           warn(other[0]!.idx[0]!, `${nameText()} ${other.map((t) => typeToText(t.type)).join(' ')} at the delegation point: occluded by the NS records, never served`);
