@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import type { RecordType } from 'dns-packet';
 import type { BenchQuery } from './gen.ts';
+import { trackProcess } from './servers.ts';
 import type { Running } from './servers.ts';
 import { cpuJiffies, cpusBusyPct, treeCpuSeconds, treeMemory } from './procstat.ts';
 
@@ -57,6 +58,7 @@ export interface LoadSettings {
 function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const untrack = child.pid !== undefined ? trackProcess(child.pid) : (): void => undefined;
     let stdout = '';
     let stderr = '';
     let cpuSeconds = 0;
@@ -74,11 +76,13 @@ function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{
     child.once('error', (e) => {
       clearTimeout(timer);
       clearInterval(sampler);
+      untrack();
       reject(e);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
       clearInterval(sampler);
+      untrack();
       resolve({ code, stdout, stderr, cpuSeconds });
     });
   });

@@ -179,6 +179,7 @@ async function main(): Promise<number> {
   ensureTools(o);
   const startedAt = new Date().toISOString();
   const runDir = mkdtempSync(join(tmpdir(), 'dunlin-bench-'));
+  tempDirs.add(runDir);
   const run: BenchRun = {
     startedAt,
     finishedAt: '',
@@ -268,6 +269,7 @@ async function main(): Promise<number> {
   } finally {
     killAllSync();
     rmSync(runDir, { recursive: true, force: true });
+    tempDirs.delete(runDir);
   }
   run.finishedAt = new Date().toISOString();
   run.machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -357,12 +359,20 @@ async function profileDunlin(o: Options, small: ReturnType<typeof generateSmall>
   };
 }
 
-// No stray daemons: whatever happens, the servers' process trees are killed by PID on exit.
-process.on('exit', killAllSync);
+const tempDirs = new Set<string>();
+
+function cleanupSync(): void {
+  killAllSync();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+// No stray daemons: whatever happens, the servers' and generators' process trees are killed by PID on exit.
+process.on('exit', cleanupSync);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    log(`${sig}: stopping servers`);
-    killAllSync();
+    log(`${sig}: stopping servers and generators`);
+    cleanupSync();
     process.exit(130);
   });
 }

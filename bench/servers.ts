@@ -62,6 +62,14 @@ export function killAllSync(): void {
   live.clear();
 }
 
+/** Registers a helper process (a load generator) so that killAllSync also ends it; returns the unregister function. */
+export function trackProcess(pid: number): () => void {
+  liveTrees.set(pid, () => processTree(pid));
+  return () => {
+    liveTrees.delete(pid);
+  };
+}
+
 /** A port > 1024 currently free for both UDP and TCP on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
