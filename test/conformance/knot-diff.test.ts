@@ -150,7 +150,9 @@ function summarize(d: Decoded | null): Result | null {
 }
 
 async function ask(t: Target, c: Case): Promise<Result | null | string> {
-  const raw = c.tcp ? await tcpQuery(t.tcpPort ?? t.port, c.bytes) : await udpQuery(t.port, c.bytes, 700);
+  let raw = c.tcp ? await tcpQuery(t.tcpPort ?? t.port, c.bytes) : await udpQuery(t.port, c.bytes, 700);
+  // A busy machine can lose or delay a datagram; well-formed queries get two more tries.
+  for (let i = 0; !raw && !c.tcp && !c.label.startsWith('malformed') && i < 2; i++) raw = await udpQuery(t.port, c.bytes, 1500);
   if (!raw) return null;
   try {
     return summarize(decode(raw));
