@@ -15,10 +15,21 @@ Problems go to stderr as file:line:col: severity: message.
 
 exit codes: 0 valid (warnings allowed), 1 invalid zone, 2 usage`;
 
-/** Writes and resolves once the data is handed to the OS (large zones must not be cut off). */
+let pipeGuard = false;
+
+/**
+ * Writes and resolves once the data is handed to the OS (large zones must not be cut off). A
+ * reader that goes away (`check-zone big.zone | head`) makes the write fail with EPIPE: the error
+ * is absorbed so the exit code still tells whether the zone is valid.
+ */
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  if (!pipeGuard) {
+    pipeGuard = true;
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
+  }
   return new Promise((resolve) => {
-    if (text.length === 0) {
+    if (text.length === 0 || stream.destroyed) {
       resolve();
       return;
     }

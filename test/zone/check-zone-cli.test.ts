@@ -1,10 +1,11 @@
 // Owns the tests of `dunlin check-zone` as a real process: output, origin defaulting, exit codes 0/1/2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dunlin, fixtures } from './helpers.ts';
+import { cli, dunlin, fixtures } from './helpers.ts';
 
 const body = '@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nother.example.net. A 192.0.2.2\n';
 
@@ -52,4 +53,25 @@ test('check-zone: exit 2 for usage errors, 0 for --help', () => {
   const h = dunlin(['--help']);
   assert.equal(h.status, 0);
   assert.match(h.stdout, /usage: dunlin check-zone <file> \[--origin NAME\]/);
+});
+
+test('check-zone: a reader that goes away early (| head) is not a crash; the exit code is still the verdict', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dunlin-cz-'));
+  const lines = ['$ORIGIN pipe.test.', '$TTL 60', '@ SOA ns hm 1 2 3 4 5', '@ NS ns', 'ns A 192.0.2.1'];
+  for (let i = 0; i < 40000; i++) lines.push(`h${i} TXT "padding padding padding padding padding ${i}"`);
+  writeFileSync(join(dir, 'pipe.test.zone'), lines.join('\n') + '\n');
+  const child = spawn(process.execPath, [cli, 'check-zone', join(dir, 'pipe.test.zone')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /Unhandled|EPIPE/);
+  } finally {
+    clearTimeout(timer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
