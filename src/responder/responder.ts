@@ -227,8 +227,9 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     if (query.length < 12 || (query[2]! & 0x80) !== 0) return null;
     const pq = parsed;
     parse(query, pq, scratch);
-    if (pq.formerr) return errorResponse(query, pq, Rcode.FORMERR, ctx);
+    // The body of an opcode we do not implement is not ours to judge: NOTIMP before FORMERR.
     if (pq.opcode !== Opcode.QUERY) return errorResponse(query, pq, Rcode.NOTIMP, ctx);
+    if (pq.formerr) return errorResponse(query, pq, Rcode.FORMERR, ctx);
     // EDNS version we do not speak (RFC 6891 §6.1.3): BADVERS, advertising version 0.
     if (pq.edns === 1 && pq.ednsVersion > 0) return errorResponse(query, pq, Rcode.BADVERS, ctx);
     // We serve class IN only; QCLASS * (ANY, RFC 1035 §3.2.5) is answered from IN, as Knot does.

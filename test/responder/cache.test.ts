@@ -106,6 +106,13 @@ test('responses and short messages are dropped; malformed queries get FORMERR wi
   const twoOpt = Uint8Array.from([...withOpt, ...withOpt.subarray(withOpt.length - 11)]);
   twoOpt[11] = 2;
   formerr(twoOpt, true);
+  // An unknown opcode is NOTIMP whatever its body (RFC 1035 §4.1.1).
+  const op15 = Uint8Array.from(q.subarray(0, 12));
+  op15[2] = 15 << 3;
+  op15[5] = 0;
+  const n = decode(r(op15, { transport: 'udp' })!);
+  assert.equal(n.rcode, 'NOTIMP');
+  assert.equal(n.opcode, 15);
   // FORMERR keeps the OPT of a query whose OPT was valid (RFC 6891 §6.1.1).
   const d = decode(r(Uint8Array.from([...withOpt, 0, 0]), { transport: 'udp' })!);
   assert.equal(d.rcode, 'FORMERR');
