@@ -165,7 +165,8 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
         if (!target) break;
         let synthesized: Name;
         try {
-          const prefix = name.labels().slice(0, name.labelCount - owner.labelCount);
+          // Lower-cased so the bytes do not depend on the query's spelling (the responder caches them).
+          const prefix = name.toLowerCase().labels().slice(0, name.labelCount - owner.labelCount);
           synthesized = Name.fromLabels([...prefix, ...target.labels()]);
         } catch (e) {
           if (!(e instanceof WireError)) throw e;
