@@ -13,7 +13,7 @@ import { dunlin, fixtures, normalise, okFixtures, parseOutput, run } from './hel
 const known: Record<string, { ldns?: string; bind?: string }> = {
   'include.zone': { ldns: 'ldns-read-zone does not implement $INCLUDE (LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL)' },
   'generate.zone': { ldns: 'ldns-read-zone does not implement $GENERATE' },
-  'new-types.zone': { ldns: 'ldns-read-zone 1.8.3 does not know AMTRELAY (RFC 8777) or TA' },
+  'new-types.zone': { ldns: 'ldns-read-zone 1.8.3 does not know AMTRELAY (RFC 8777), TA, NINFO, RKEY or AVC' },
   'obsolete-types.zone': { bind: 'named-checkzone 9.18 refuses the obsolete MD and MF types ("type \'MD\': obsolete")' },
   'class-ttl-order.zone': { ldns: 'ldns-read-zone 1.8.3 rejects <class> <TTL> order ("could not parse the RR\'s rdata"), which RFC 1035 §5.1 allows' },
 };
