@@ -83,11 +83,13 @@ export function checkZone(origin: Name, records: readonly ResourceRecord[], posi
 
   const nodes = new Map<string, NodeInfo>();
   const okey = origin.key;
+  const rootZone = origin.isRoot();
   let lastName: Name | null = null;
   let lastNode: NodeInfo | undefined;
   for (let i = 0; i < records.length; i++) {
     const rr = records[i]!;
-    if (rr.name !== lastName && !rr.name.isSubdomainOf(origin)) {
+    // Name.isSubdomainOf misses the root as the parent (the root label has no offset): every name is in the root zone.
+    if (rr.name !== lastName && !rootZone && !rr.name.isSubdomainOf(origin)) {
       warn(i, `${rr.name.toText()} is out of zone ${origin.toText()}: record ignored`);
       continue;
     }

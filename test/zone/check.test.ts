@@ -148,3 +148,17 @@ test('owner names: the parser fast path gives exactly what Name.fromText gives',
     { numRuns: 2000 },
   );
 });
+
+test('the root zone: every name is in zone, glue below the root is checked', () => {
+  const root = Name.ROOT;
+  const text = '$TTL 518400\n. SOA a.root-servers.net. nstld.verisign-grs.com. 2024010100 1800 900 604800 86400\n. NS a.root-servers.net.\na.root-servers.net. A 198.41.0.4\ncom. NS a.gtld-servers.net.\na.gtld-servers.net. A 192.5.6.30\n';
+  const p = parseZoneText(text, { origin: root, file: 'root.zone' });
+  assert.deepEqual(p.errors, []);
+  const r = checkZone(root, p.records, p.positions, 'root.zone');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.warnings, []);
+  assert.equal(r.records.length, 5);
+  assert.equal(printZone(r.records, root).split('\n')[0], '.\t518400\tIN\tSOA\ta.root-servers.net. nstld.verisign-grs.com. 2024010100 1800 900 604800 86400');
+  const bad = parseZoneText(text + 'net. NS ns.net.\n', { origin: root, file: 'root.zone' });
+  assert.match(checkZone(root, bad.records, bad.positions).errors[0]!.message, /missing glue: NS target ns\.net\./);
+});
