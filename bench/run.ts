@@ -11,7 +11,7 @@ import { compareAnswers } from './dnsclient.ts';
 import { killAllSync, repoRoot, SERVER_IDS, serverVersion, startServer } from './servers.ts';
 import type { Running, ServerId } from './servers.ts';
 import { buildChurnC, runLoad, writeFramedQueries } from './load.ts';
-import type { LoadResult, LoadSettings } from './load.ts';
+import type { LoadKind, LoadResult, LoadSettings } from './load.ts';
 import { cpuJiffies, cpusBusyPct, treeMemory } from './procstat.ts';
 import { topSelfTime } from './cpuprofile.ts';
 import { consoleReport, markdown } from './report.ts';
@@ -204,50 +204,14 @@ async function main(): Promise<number> {
     const churnCmd = cBin !== undefined ? [cBin] : [process.execPath, join(repoRoot(), 'bench/churn.ts')];
     run.settings.churnGenerator = cBin !== undefined ? 'bench/churn.c (epoll, compiled with cc -O2)' : 'bench/churn.ts (Node)';
 
-    const kinds = (['udp', 'tcp', 'churn'] as const).filter((k) => o.steps.has(k));
-    for (const workers of kinds.length > 0 || o.steps.has('check') ? o.workers : []) {
-      const serverCpus = workers === 1 ? '1' : '0,1';
-      const genCpus = workers === 1 ? '0' : '0,1';
-      const running: Running[] = [];
-      try {
-        for (const id of o.servers) {
-          try {
-            log(`starting ${id} (${workers} worker(s), CPUs ${serverCpus})`);
-            running.push(await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers, cpus: serverCpus, dir: join(runDir, `${id}-w${workers}`) }));
-          } catch (err) {
-            const msg = `${id} with ${workers} worker(s) did not start: ${err instanceof Error ? err.message : String(err)}`;
-            log(msg);
-            run.errors.push(msg);
-          }
-        }
-        if (o.steps.has('check') && running.length > 1) {
-          const ref = running.some((r) => r.id === 'nsd') ? 'nsd' : running[0]!.id;
-          const c = await compareAnswers(new Map(running.map((r) => [r.id, r.port])), ref, checkSample(small.queries));
-          const cr: CheckResult = { workers, reference: ref, servers: running.map((r) => r.id), ...c };
-          run.checks.push(cr);
-          log(`answer check: ${c.compared} queries, ${c.mismatches.length} mismatches, ${c.authorityDiffs.length} authority differences`);
-          for (const m of c.mismatches.slice(0, 10)) log(`  mismatch ${m.server} ${m.query.name} ${m.query.type} (${m.query.kind}) ${m.field}: expected ${m.expected.slice(0, 120)} got ${m.got.slice(0, 120)}`);
-        }
-        const settings: LoadSettings = {
-          duration: o.duration, serverCpus, cpus: genCpus, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
-          tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
-        };
-        for (const kind of kinds) {
-          for (let rep = 1; rep <= o.reps; rep++) {
-            // Interleaved: every server once per rep, so slow drifts of the shared machine hit all of them.
-            for (const srv of running) {
-              if (o.waitIdle > 0) await waitQuiet(o.waitIdle);
-              const r = await runLoad(srv, kind, rep, settings);
-              run.loads.push(r);
-              log(describe(r));
-            }
-          }
-        }
-      } finally {
-        for (const r of running) await r.stop();
+    const phase = async (kinds: readonly LoadKind[], check: boolean): Promise<void> => {
+      for (const workers of kinds.length > 0 || check ? o.workers : []) {
+        await queryPhase(o, run, small, runDir, workers, kinds, check, churnCmd, churnFile);
       }
-    }
-
+    };
+    // udp and tcp first, churn last: churn leaves tens of thousands of TIME_WAIT sockets for 60 s,
+    // which makes every later reader of /proc/net/tcp (Dunlin's control sampler) slower.
+    await phase((['udp', 'tcp'] as const).filter((k) => o.steps.has(k)), o.steps.has('check'));
     if (o.steps.has('load')) {
       log(`generating the ${o.bigRecords}-record zone`);
       const big = generateBig(o.out, o.seed, o.bigRecords);
@@ -263,6 +227,8 @@ async function main(): Promise<number> {
     if (o.steps.has('profile') && o.servers.includes('dunlin')) {
       run.profile = await profileDunlin(o, small, runDir, churnCmd, churnFile);
     }
+
+    if (o.steps.has('churn')) await phase(['churn'], false);
   } catch (err) {
     run.errors.push(err instanceof Error ? err.message : String(err));
     log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -297,6 +263,50 @@ async function waitQuiet(maxSeconds: number): Promise<void> {
     if (busy < 25) return;
   }
   log(`machine still busy (${busy.toFixed(0)}% of one CPU) after waiting ${maxSeconds} s; running anyway`);
+}
+
+/** Starts every server with `workers` workers, optionally checks their answers, runs the loads interleaved, stops them. */
+async function queryPhase(o: Options, run: BenchRun, small: ReturnType<typeof generateSmall>, runDir: string, workers: number, kinds: readonly LoadKind[], check: boolean, churnCmd: string[], churnFile: string): Promise<void> {
+  const serverCpus = workers === 1 ? '1' : '0,1';
+  const genCpus = workers === 1 ? '0' : '0,1';
+  const running: Running[] = [];
+  try {
+    for (const id of o.servers) {
+      try {
+        log(`starting ${id} (${workers} worker(s), CPUs ${serverCpus})`);
+        running.push(await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers, cpus: serverCpus, dir: join(runDir, `${id}-w${workers}`) }));
+      } catch (err) {
+        const msg = `${id} with ${workers} worker(s) did not start: ${err instanceof Error ? err.message : String(err)}`;
+        log(msg);
+        run.errors.push(msg);
+      }
+    }
+    if (check && running.length > 1) {
+      const ref = running.some((r) => r.id === 'nsd') ? 'nsd' : running[0]!.id;
+      const c = await compareAnswers(new Map(running.map((r) => [r.id, r.port])), ref, checkSample(small.queries));
+      const cr: CheckResult = { workers, reference: ref, servers: running.map((r) => r.id), ...c };
+      run.checks.push(cr);
+      log(`answer check: ${c.compared} queries, ${c.mismatches.length} mismatches, ${c.authorityDiffs.length} authority differences`);
+      for (const m of c.mismatches.slice(0, 10)) log(`  mismatch ${m.server} ${m.query.name} ${m.query.type} (${m.query.kind}) ${m.field}: expected ${m.expected.slice(0, 120)} got ${m.got.slice(0, 120)}`);
+    }
+    const settings: LoadSettings = {
+      duration: o.duration, serverCpus, cpus: genCpus, udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
+      tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd, churnFile, queryFile: small.queryFile,
+    };
+    for (const kind of kinds) {
+      for (let rep = 1; rep <= o.reps; rep++) {
+        // Interleaved: every server once per rep, so slow drifts of the shared machine hit all of them.
+        for (const srv of running) {
+          if (o.waitIdle > 0) await waitQuiet(o.waitIdle);
+          const r = await runLoad(srv, kind, rep, settings);
+          run.loads.push(r);
+          log(describe(r));
+        }
+      }
+    }
+  } finally {
+    for (const r of running) await r.stop();
+  }
 }
 
 function describe(r: LoadResult): string {
