@@ -285,14 +285,14 @@ not tests: nothing in \`bench/\` runs under \`npm test\`.
 ## How to run
 
 \`\`\`sh
-npm run bench                                   # everything: answer check, udp, tcp, churn, 1M-zone load (~10 min)
+npm run bench                                   # everything: answer check, udp, tcp, 1M-zone load, churn (~15 min)
 npm run bench -- --quick                        # 3 s runs, 2 reps (~4 min)
 npm run bench -- --only udp,tcp --servers dunlin,nsd --reps 5 --duration 10
 npm run bench -- --only profile                 # node --cpu-prof of Dunlin under UDP load, top self-time functions
 npm run bench -- --no-doc                       # print only, leave this file alone
 \`\`\`
 
-Other options: \`--workers 1,2\`, \`--seed N\`, \`--big-records N\`, \`--churn c|node\`,
+Other options: \`--wait-idle S\` (wait up to S s for a quiet machine before each run), \`--workers 1,2\`, \`--seed N\`, \`--big-records N\`, \`--churn c|node\`,
 \`--udp-clients N\`, \`--udp-outstanding N\`, \`--tcp-outstanding N\`, \`--churn-concurrency N\`,
 \`--out DIR\` (inputs and raw JSON; default \`bench/out/\`, gitignored).
 The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as root it installs them with

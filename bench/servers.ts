@@ -98,7 +98,8 @@ export function serverVersion(id: ServerId): string {
   try {
     switch (id) {
       case 'nsd':
-        return execFileSync('nsd', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+        // nsd -v writes its version to stderr.
+        return execFileSync('sh', ['-c', 'nsd -v 2>&1'], { encoding: 'utf8' }).split('\n')[0]!.trim();
       case 'knot':
         return execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim();
       case 'dunlin': {
