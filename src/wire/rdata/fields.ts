@@ -345,10 +345,6 @@ function skipField(kind: FieldKind, r: Reader): void {
   } else r.bytes(r.remaining);
 }
 
-// Parsed names of stored RDATA, so the hot path (writeRdata for NS/MX/CNAME/SOA...) does not
-// rebuild Name objects for RDATA it has already written once. Keyed by the RDATA array itself.
-const nameCache = new WeakMap<Uint8Array, Name[]>();
-
 /** Builds a codec from a field list. */
 export function descriptorCodec(type: number, fields: readonly Field[], opts: DescriptorOptions = {}): DunlinCodec {
   const kinds = fields.map((f) => f[0]);
@@ -384,22 +380,10 @@ export function descriptorCodec(type: number, fields: readonly Field[], opts: De
       }),
     encode: compressing
       ? (w: Writer, rdata: Uint8Array): void => {
-        let names = nameCache.get(rdata);
-        if (!names) {
-          names = [];
-          let off = 0;
-          for (const k of kinds) {
-            const end = fieldEnd(k, rdata, off);
-            if (k === 'cname') names.push(Name.fromWire(rdata.subarray(off, end)));
-            off = end;
-          }
-          nameCache.set(rdata, names);
-        }
         let off = 0;
-        let n = 0;
         for (const k of kinds) {
           const end = fieldEnd(k, rdata, off);
-          if (k === 'cname') w.name(names[n++]!, true);
+          if (k === 'cname') w.name(Name.fromWire(rdata.subarray(off, end)), true);
           else w.bytes(rdata.subarray(off, end));
           off = end;
         }
