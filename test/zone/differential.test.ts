@@ -15,7 +15,7 @@ const known: Record<string, { ldns?: string; bind?: string }> = {
   'generate.zone': { ldns: 'ldns-read-zone does not implement $GENERATE' },
   'new-types.zone': { ldns: 'ldns-read-zone 1.8.3 does not know AMTRELAY (RFC 8777), TA, NINFO, RKEY or AVC' },
   'obsolete-types.zone': { bind: 'named-checkzone 9.18 refuses the obsolete MD and MF types ("type \'MD\': obsolete")' },
-  'odd-syntax.zone': { ldns: 'ldns-read-zone 1.8.3 reads directives case-sensitively ("$origin" is a syntax error); RFC 1035 does not say, BIND and Knot accept it' },
+  'odd-syntax.zone': { ldns: 'ldns-read-zone 1.8.3 reads directives case-sensitively ("$origin" is a syntax error); RFC 1035 does not say, named-checkzone accepts it' },
   'class-ttl-order.zone': { ldns: 'ldns-read-zone 1.8.3 rejects <class> <TTL> order ("could not parse the RR\'s rdata"), which RFC 1035 §5.1 allows' },
 };
 
