@@ -4,6 +4,7 @@ import { Flag, Opcode, Rcode, RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ZoneSet } from '../store/zone-set.ts';
 import { lookup } from '../lookup/lookup.ts';
+import { AnswerCache, questionHash } from './cache.ts';
 import { encodeAnswer, OPT_SIZE, writeOpt } from './encode.ts';
 import type { EdnsOut } from './encode.ts';
 import type { QueryContext, RespondFn } from './types.ts';
@@ -44,8 +45,6 @@ interface Parsed {
   qnameEnd: number;
   qtype: number;
   qclass: number;
-  /** Lower-cased question name (a Name.key). */
-  qkey: string;
   formerr: boolean;
   /** 0: no OPT; 1: a valid OPT; -1: an invalid OPT (FORMERR, not echoed). */
   edns: number;
@@ -74,7 +73,7 @@ function skipName(b: Uint8Array, p: number): number {
  * question, every RR of the other sections, at most one OPT, root-owned, whose options exactly
  * fill its RDATA (RFC 6891 §6.1.1, §6.1.2), and no trailing octets.
  */
-function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
+function parse(q: Uint8Array, out: Parsed): void {
   out.id = u16(q, 0);
   out.flags = u16(q, 2);
   out.opcode = (out.flags >>> 11) & 0xf;
@@ -82,7 +81,6 @@ function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
   out.qnameEnd = -1;
   out.qtype = 0;
   out.qclass = 0;
-  out.qkey = '';
   out.formerr = false;
   out.edns = 0;
   out.ednsPayload = 0;
@@ -98,7 +96,6 @@ function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
     return;
   }
   // The question name is never compressed (nothing precedes it to point to).
-  let n = 0;
   for (;;) {
     if (p >= q.length) {
       out.formerr = true;
@@ -106,18 +103,12 @@ function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
     }
     const len = q[p]!;
     if (len === 0) break;
-    if (len > 63 || p + 1 + len > q.length || n + len + 2 > 255) {
+    if (len > 63 || p + 1 + len > q.length || p + len + 2 - 12 > 255) {
       out.formerr = true;
       return;
     }
-    scratch[n++] = len;
-    for (let i = 1; i <= len; i++) {
-      const c = q[p + i]!;
-      scratch[n++] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
-    }
     p += len + 1;
   }
-  scratch[n++] = 0;
   p++;
   if (p + 4 > q.length) {
     out.formerr = true;
@@ -128,7 +119,6 @@ function parse(q: Uint8Array, out: Parsed, scratch: Buffer): void {
   out.qclass = u16(q, p + 2);
   p += 4;
   out.qEnd = p;
-  out.qkey = scratch.toString('latin1', 0, n);
   const total = an + ns + ar;
   for (let i = 0; i < total; i++) {
     const nameAt = p;
@@ -180,13 +170,11 @@ export function createResponder(opts: ResponderOptions): RespondFn {
   const ourPayload = Math.max(512, Math.min(65535, opts.udpPayloadSize ?? RESPONDER_DEFAULTS.udpPayloadSize));
   const maxEntries = Math.max(0, opts.cacheEntries ?? RESPONDER_DEFAULTS.cacheEntries);
   const maxBytes = Math.max(0, opts.cacheBytes ?? RESPONDER_DEFAULTS.cacheBytes);
-  const cache = new Map<string, Uint8Array>();
-  let cachedBytes = 0;
+  const cache = maxEntries > 0 ? new AnswerCache(maxEntries, maxBytes) : null;
   let generation: ZoneSet | null = null;
   const outBuf = new Uint8Array(TCP_LIMIT + 2);
-  const scratch = Buffer.alloc(256);
   const parsed: Parsed = {
-    id: 0, flags: 0, opcode: 0, qEnd: -1, qnameEnd: -1, qtype: 0, qclass: 0, qkey: '', formerr: false,
+    id: 0, flags: 0, opcode: 0, qEnd: -1, qnameEnd: -1, qtype: 0, qclass: 0, formerr: false,
     edns: 0, ednsPayload: 0, ednsVersion: 0, ednsDo: false,
   };
 
@@ -226,7 +214,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     // Shorter than a header, or itself a response: drop (RFC 1035 §4.1.1; never answer answers).
     if (query.length < 12 || (query[2]! & 0x80) !== 0) return null;
     const pq = parsed;
-    parse(query, pq, scratch);
+    parse(query, pq);
     // The body of an opcode we do not implement is not ours to judge: NOTIMP before FORMERR.
     if (pq.opcode !== Opcode.QUERY) return errorResponse(query, pq, Rcode.NOTIMP, ctx);
     if (pq.formerr) return errorResponse(query, pq, Rcode.FORMERR, ctx);
@@ -246,28 +234,19 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     const limit = tcp ? TCP_LIMIT : hasEdns ? Math.max(MAX_UDP_NO_EDNS, Math.min(pq.ednsPayload, ourPayload)) : MAX_UDP_NO_EDNS;
     const zs = opts.zones();
     if (zs !== generation) {
-      cache.clear();
-      cachedBytes = 0;
+      cache?.clear();
       generation = zs;
     }
-    const ckey = pq.qkey + String.fromCharCode(qtype, (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (classAny ? 4 : 0), limit);
-    let cached = maxEntries > 0 ? cache.get(ckey) : undefined;
+    // The question (name case-folded, QTYPE, QCLASS) is compared inside the cache; the rest of the key:
+    const variant = (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (limit << 2);
+    const hash = cache ? questionHash(query, pq.qEnd) : 0;
+    let cached = cache?.get(query, pq.qEnd, hash, variant);
     if (!cached) {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
       const ans = lookup(zs, qname, qtype);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
       cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
-      if (maxEntries > 0 && cached.length <= maxBytes) {
-        // Oldest first (Map keeps insertion order) until both bounds hold.
-        while (cache.size >= maxEntries || cachedBytes + cached.length > maxBytes) {
-          const oldest = cache.entries().next();
-          if (oldest.done) break;
-          cache.delete(oldest.value[0]);
-          cachedBytes -= oldest.value[1].length;
-        }
-        cache.set(ckey, cached);
-        cachedBytes += cached.length;
-      }
+      cache?.set(hash, variant, cached);
     }
     const out = outBuf;
     const len = cached.length;
