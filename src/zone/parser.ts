@@ -93,8 +93,8 @@ function plainName(text: string, origin: Name): Name | null {
     if (++labelLen > 63) return null;
   }
   const absolute = labelLen === 0;
-  const own = absolute ? n + 1 : n + 1;
-  const total = absolute ? own : own + origin.wire.length;
+  // n characters become n + 1 octets: each dot turns into the next label's length octet (or the root).
+  const total = absolute ? n + 1 : n + 1 + origin.wire.length;
   if (total > 255) return null;
   const wire = new Uint8Array(total);
   let lenAt = 0;
