@@ -162,3 +162,29 @@ test('the root zone: every name is in zone, glue below the root is checked', () 
   const bad = parseZoneText(text + 'net. NS ns.net.\n', { origin: root, file: 'root.zone' });
   assert.match(checkZone(root, bad.records, bad.positions).errors[0]!.message, /missing glue: NS target ns\.net\./);
 });
+
+test('robustness: mutated fixtures never throw, and every problem points inside the file', () => {
+  const texts = okFixtures().map((f) => readZoneText(join(fixtures, f)));
+  const inserts = ['(', ')', '"', '\\', ';', '\n', ' ', '\t', '$', '@', '.', '0', '\\#', '\u00e9', '\r\n', '9999999999'];
+  fc.assert(
+    fc.property(
+      fc.nat(texts.length - 1),
+      fc.array(fc.tuple(fc.nat(100_000), fc.constantFrom(...inserts), fc.nat(3)), { minLength: 1, maxLength: 8 }),
+      (which, edits) => {
+        let t = texts[which]!;
+        for (const [at, ins, del] of edits) {
+          const p = at % (t.length + 1);
+          t = t.slice(0, p) + ins + t.slice(p + del);
+        }
+        const lines = t.split('\n').length;
+        const r = parseZoneText(t, { origin, file: 'm.zone', readFile: () => { throw Object.assign(new Error('no'), { code: 'ENOENT' }); } });
+        for (const e of [...r.errors, ...r.warnings]) {
+          if (e.line === 0) continue; // the zone as a whole, or "and N more"
+          if (e.file !== 'm.zone' || e.line < 1 || e.line > lines || e.col < 1) return false;
+        }
+        return r.errors.length === 0 || r.records.length === 0;
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});

@@ -218,3 +218,14 @@ test('type mnemonics are case-insensitive and the parser never throws on garbage
   }
   assert.equal(RRType.SOA, 6);
 });
+
+test('RDATA errors point at the token the codec names, or just after the last one when RDATA ends early', () => {
+  let r = parse(head + 'a MX 10\n');
+  assert.deepEqual(r.errors.map((e) => `${e.line}:${e.col}`), ['6:8']);
+  r = parse(head + 'a MX 10 "x" y\n');
+  assert.equal(r.errors.length, 1);
+  r = parse(head + 'a SOA ns hm 1 2 3 4 x\n');
+  assert.deepEqual(r.errors.map((e) => `${e.line}:${e.col}`), ['6:21']);
+  r = parse(head + 'a ( A\n  192.0.2.300 )\n');
+  assert.deepEqual(r.errors.map((e) => `${e.line}:${e.col}`), ['7:3']);
+});
