@@ -140,6 +140,21 @@ export class Name {
     }
   }
 
+  #suffixKeys: string[] | undefined;
+
+  /**
+   * Keys of every proper suffix that has a label, leftmost (the whole name) first; computed once per
+   * Name and reused by every Writer that compresses it (the writer's hottest cost otherwise).
+   */
+  suffixKeys(): readonly string[] {
+    let keys = this.#suffixKeys;
+    if (keys === undefined) {
+      keys = this.#offsets.map((o) => this.key.slice(o));
+      this.#suffixKeys = keys;
+    }
+    return keys;
+  }
+
   /** Number of labels, root excluded. */
   get labelCount(): number {
     return this.#offsets.length;

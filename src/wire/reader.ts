@@ -2,6 +2,8 @@
 import { WireError } from './errors.ts';
 import { Name } from './name.ts';
 
+const nameScratch = new Uint8Array(256);
+
 /**
  * A cursor over `buf[0..end)`. Every read checks bounds and throws a WireError; it never indexes
  * past `end`. `msg` stays the whole message so compression pointers can be followed.
@@ -73,7 +75,7 @@ export class Reader {
    * terminates; labels 0x40/0x80 are rejected; the result is at most 255 octets.
    */
   name(allowCompression = true): Name {
-    const out = new Uint8Array(255);
+    const out = nameScratch; // copied out below, so one module-level buffer serves every call
     let outLen = 0;
     let p = this.pos;
     let end = this.end;

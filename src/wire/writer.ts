@@ -67,10 +67,10 @@ export class Writer {
    */
   name(name: Name, compress: boolean): void {
     const w = name.wire;
-    const key = name.key;
+    const keys = name.suffixKeys();
     let i = 0; // offset in w of the current suffix
-    while (w[i] !== 0) {
-      const suffixKey = key.slice(i);
+    for (let k = 0; k < keys.length; k++) {
+      const suffixKey = keys[k]!;
       if (compress) {
         const at = this.#table.get(suffixKey);
         if (at !== undefined) {
@@ -90,6 +90,13 @@ export class Writer {
       i += len + 1;
     }
     this.u8(0);
+  }
+
+  /** Empties the writer for reuse (keeps its buffer): one writer can serve many messages. */
+  reset(): void {
+    this.pos = 0;
+    this.#table.clear();
+    this.#order.length = 0;
   }
 
   /** A position to roll back to. */

@@ -18,7 +18,7 @@ export interface RdataCodec {
   readonly type: number;
   /** Reads `length` octets of RDATA at `r.pos`, following pointers only where allowed; returns a fresh uncompressed copy. Throws WireError. */
   decode(r: Reader, length: number): Uint8Array;
-  /** Appends RDATA (not RDLENGTH) to `w`, compressing embedded names only for the RFC 1035 types (RFC 3597 §4). */
+  /** Appends RDATA (not RDLENGTH) to `w`, compressing embedded names only for NS, CNAME, SOA, PTR and MX (RFC 3597 §4; the obsolete RFC 1035 mail types are not compressed). */
   encode(w: Writer, rdata: Uint8Array): void;
   /** Presentation form of the RDATA fields (no owner/TTL/class/type). */
   toText(rdata: Uint8Array): string;
