@@ -10,9 +10,12 @@ function lowerByte(b: number): number {
 
 /** Lower-cased wire form as a latin1 string: the map key for a name (RFC 4343 case-insensitivity). */
 export function wireKey(wire: Uint8Array, start = 0, end = wire.length): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(lowerByte(wire[i]!));
-  return s;
+  // One lower-cased copy then one latin1 decode: much faster than per-character concatenation,
+  // and the resulting flat string hashes faster as a Map key.
+  const n = end - start;
+  const low = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) low[i] = lowerByte(wire[start + i]!);
+  return low.toString('latin1', 0, n);
 }
 
 /**
@@ -214,6 +217,7 @@ export class Name {
 
   /** True if this name is `other` or below it. */
   isSubdomainOf(other: Name): boolean {
+    if (other.isRoot()) return true;
     const k = this.key;
     const o = other.key;
     if (o.length > k.length) return false;
