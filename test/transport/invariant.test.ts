@@ -49,6 +49,7 @@ after(async () => {
 
 async function play(actions: Action[]): Promise<void> {
   const c = await TcpClient.connect({ host: addr.host, port: addr.port });
+  let sentFin = false;
   try {
     for (const a of actions) {
       if (c.isEnded) break;
@@ -73,9 +74,13 @@ async function play(actions: Action[]): Promise<void> {
           break;
         case 'end':
           c.end();
+          sentFin = true;
           break;
         case 'reset':
-          c.socket.resetAndDestroy();
+          // RST after our own FIN makes libuv spin in this (client) process (uv_tcp_close_reset after
+          // uv_shutdown); a peer that already sent FIN just closes.
+          if (sentFin) c.destroy();
+          else c.socket.resetAndDestroy();
           return;
         case 'wait':
           await sleep(a.ms);
