@@ -178,7 +178,10 @@ class Primary {
     if (lived > STABLE_AFTER_MS) slot.crashes = 0;
     slot.crashes++;
     const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (slot.crashes - 1));
-    this.#log.error({ worker: slot.index, pid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay }, 'worker crashed; restarting');
+    // Exit code 0 without a signal: the worker stopped on its own signal (e.g. Ctrl-C reaches the
+    // whole process group before the primary's own handler runs); still restarted unless we stop.
+    const clean = code === 0 && signal === null;
+    this.#log[clean ? 'warn' : 'error']({ worker: slot.index, pid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay }, clean ? 'worker exited; restarting' : 'worker crashed; restarting');
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.#phase !== 'running') return;
