@@ -186,6 +186,11 @@ export class TcpTransport implements ConnectionOwner {
       const server = this.#createServer();
       this.#startListening(server, listener.opts).then(
         () => {
+          if (this.#closing) {
+            // close() ran while we were re-listening: this listener must not outlive it.
+            server.close();
+            return;
+          }
           listener.server = server;
           listener.paused = false;
           server.on('error', (e) => this.#onServerError(listener, e));
