@@ -284,6 +284,21 @@ export class Connection implements TrackedConnection {
     const kind = this.#timerKind;
     this.#timer = null;
     this.#timerKind = null;
+    if (kind === 'linger' || kind === null) {
+      this.destroy(this.#reason ?? 'shutdown');
+      return;
+    }
+    // Timers run before the poll phase: after an event-loop stall, bytes that arrived in time may
+    // still sit unread in the socket. Decide in the check phase, after this loop's reads: if any
+    // activity re-armed a timer meanwhile, the connection is not idle (found by the torture test).
+    const seen = this.#lastActivity;
+    setImmediate(() => {
+      if (this.#destroyed || this.#timer !== null || this.#lastActivity !== seen) return;
+      this.#expire(kind);
+    });
+  };
+
+  #expire(kind: TimerKind): void {
     switch (kind) {
       case 'idle':
         this.destroy('idle-timeout');
@@ -293,11 +308,10 @@ export class Connection implements TrackedConnection {
         this.destroy('read-timeout');
         break;
       case 'linger':
-      case null:
         this.destroy(this.#reason ?? 'shutdown');
         break;
     }
-  };
+  }
 
   #onClose = (): void => {
     if (this.#closed) return;
