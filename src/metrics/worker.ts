@@ -1,6 +1,7 @@
 // Owns the per-worker metrics registry: query/zone counters fed by diagnostics channels, registry gauges, IPC to the primary.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
 import { CLOSE_REASONS, type CloseReason, type RegistrySnapshot } from '../transport/registry-types.ts';
 import { Rcode, typeToText } from '../wire/constants.ts';
 import { QUERY_CHANNEL, ZONE_CHANNEL, isQueryEvent, isZoneEvent, lastZoneEvents } from './channels.ts';
@@ -28,15 +29,107 @@ export function setRegistrySource(fn: (() => RegistrySnapshot) | undefined): voi
   registrySource = fn;
 }
 
+// 512: classic UDP limit (RFC 1035 §4.2.1); 1232: DNS flag day 2020 EDNS size; 65535: TCP maximum.
+const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 1232, 1500, 4096, 16384, 65535] as const;
+const TRANSPORTS = ['udp', 'tcp'] as const;
+
+/** Raw rcode/qtype pairs below these bounds are counted in a flat array; the rest (rare) in a Map. */
+const FAST_RCODES = 32;
+const FAST_QTYPES = 256;
+
+/**
+ * Per-query counting with no prom-client call on the query path: plain typed arrays indexed by
+ * transport, raw rcode and raw qtype, turned into labelled series only when scraped.
+ */
+class QueryCounts {
+  readonly fast = new Float64Array(2 * FAST_RCODES * FAST_QTYPES);
+  /** Key: transport * 2^28 + rcode * 2^16 + qtype (rcode ≤ 4095 after clamping). */
+  readonly slow = new Map<number, number>();
+  /** Per transport: one count per bucket plus +Inf, then sum and count. */
+  readonly sizes = new Float64Array(2 * (SIZE_BUCKETS.length + 3));
+
+  add(t: number, rcode: number, qtype: number, size: number): void {
+    if (rcode >= 0 && rcode < FAST_RCODES && qtype >= 0 && qtype < FAST_QTYPES) {
+      this.fast[(t * FAST_RCODES + rcode) * FAST_QTYPES + qtype]!++;
+    } else {
+      const r = rcode >= 0 && rcode <= 0xfff ? rcode : 0xfff;
+      const k = t * 0x10000000 + r * 0x10000 + (qtype & 0xffff);
+      this.slow.set(k, (this.slow.get(k) ?? 0) + 1);
+    }
+    const base = t * (SIZE_BUCKETS.length + 3);
+    let b = 0;
+    while (b < SIZE_BUCKETS.length && size > SIZE_BUCKETS[b]!) b++;
+    this.sizes[base + b]!++;
+    this.sizes[base + SIZE_BUCKETS.length + 1]! += size;
+    this.sizes[base + SIZE_BUCKETS.length + 2]!++;
+  }
+
+  /** Totals per label set (transport, rcode label, qtype label); unknown values collapse to "other". */
+  totals(): Map<string, { labels: { transport: string; rcode: string; qtype: string }; n: number }> {
+    const out = new Map<string, { labels: { transport: string; rcode: string; qtype: string }; n: number }>();
+    const add = (t: number, rcode: number, qtype: number, n: number): void => {
+      const labels = { transport: TRANSPORTS[t]!, rcode: rcodeLabel(rcode), qtype: qtypeLabel(qtype) };
+      const key = `${labels.transport}|${labels.rcode}|${labels.qtype}`;
+      const e = out.get(key);
+      if (e) e.n += n;
+      else out.set(key, { labels, n });
+    };
+    const f = this.fast;
+    for (let i = 0; i < f.length; i++) {
+      const n = f[i]!;
+      if (n === 0) continue;
+      add(Math.floor(i / (FAST_RCODES * FAST_QTYPES)), Math.floor(i / FAST_QTYPES) % FAST_RCODES, i % FAST_QTYPES, n);
+    }
+    for (const [k, n] of this.slow) add(Math.floor(k / 0x10000000), Math.floor(k / 0x10000) % 0x1000, k % 0x10000, n);
+    return out;
+  }
+}
+
+/**
+ * The response size histogram as a prom-client metric object: get() returns what prom-client's
+ * Histogram.get() returns (so the primary's AggregatorRegistry merges it), read from QueryCounts.
+ */
+function sizeHistogram(counts: QueryCounts): Metric {
+  const { name, help } = METRICS.responseSize;
+  const nb = SIZE_BUCKETS.length;
+  const values = (): { labels: Record<string, string | number>; value: number; metricName: string }[] => {
+    const v: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (let t = 0; t < 2; t++) {
+      const base = t * (nb + 3);
+      const count = counts.sizes[base + nb + 2]!;
+      if (count === 0) continue;
+      const transport = TRANSPORTS[t]!;
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        acc += counts.sizes[base + b]!;
+        v.push({ labels: { le: SIZE_BUCKETS[b]!, transport }, value: acc, metricName: `${name}_bucket` });
+      }
+      v.push({ labels: { le: '+Inf', transport }, value: count, metricName: `${name}_bucket` });
+      v.push({ labels: { transport }, value: counts.sizes[base + nb + 1]!, metricName: `${name}_sum` });
+      v.push({ labels: { transport }, value: count, metricName: `${name}_count` });
+    }
+    return v;
+  };
+  const metric = {
+    name, help, type: 'histogram', aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type: 'histogram', values: values(), aggregator: 'sum' }),
+    reset: () => counts.sizes.fill(0),
+  };
+  return metric as unknown as Metric;
+}
+
 /** Builds a registry with every worker metric; exported for tests that drive it without a cluster. */
 export function createWorkerRegistry(): { registry: Registry; dispose: () => void } {
   const registry = new Registry();
-  const queries = new Counter({ ...METRICS.queries, labelNames: ['transport', 'rcode', 'qtype'] as const, registers: [registry] });
-  const sizes = new Histogram({
-    ...METRICS.responseSize, labelNames: ['transport'] as const, registers: [registry],
-    // 512: classic UDP limit (RFC 1035 §4.2.1); 1232: DNS flag day 2020 EDNS size; 65535: TCP maximum.
-    buckets: [64, 128, 256, 512, 1024, 1232, 1500, 4096, 16384, 65535],
+  const counts = new QueryCounts();
+  new Counter({
+    ...METRICS.queries, labelNames: ['transport', 'rcode', 'qtype'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, n } of counts.totals().values()) this.inc(labels, n);
+    },
   });
+  registry.registerMetric(sizeHistogram(counts));
   let lastAccepted = 0;
   const lastClosed: Record<CloseReason, number> = { eof: 0, 'idle-timeout': 0, 'read-timeout': 0, limit: 0, error: 0, reset: 0, shutdown: 0 };
   new Gauge({
@@ -80,8 +173,7 @@ export function createWorkerRegistry(): { registry: Registry; dispose: () => voi
 
   const onQuery = (m: unknown): void => {
     if (!isQueryEvent(m)) return;
-    queries.inc({ transport: m.transport, rcode: rcodeLabel(m.rcode), qtype: qtypeLabel(m.qtype) });
-    sizes.observe({ transport: m.transport }, m.size);
+    counts.add(m.transport === 'udp' ? 0 : 1, m.rcode, m.qtype, m.size);
   };
   const onZone = (m: unknown): void => {
     if (!isZoneEvent(m)) return;

@@ -48,8 +48,9 @@ function connectionBudget(config: Config, log: Logger): number {
 
 /** Runs a worker until it is told to stop (IPC shutdown, SIGTERM/SIGINT, or the primary going away). Returns the exit code. */
 export async function runWorker(config: Config, index: number, log: Logger): Promise<number> {
-  // Metrics first, so the zone-load events of the first load are counted.
-  await installMetrics(log);
+  // Metrics first, so the zone-load events of the first load are counted. Without an endpoint
+  // nothing subscribes to dunlin:query, so the responder does not even build the event.
+  if (config.metrics.listen !== null) await installMetrics(log);
   const zones = new ZoneManager(config.zones, log);
   const zoneErrors = await zones.loadAll();
   const respond = createResponder({ zones: () => zones.current, udpPayloadSize: config.udp.payloadSize });
