@@ -162,6 +162,13 @@ function parse(q: Uint8Array, out: Parsed): void {
 }
 
 /**
+ * A response buffer the caller owns. Buffer.allocUnsafe carves small sizes out of Node's shared
+ * pool (one view object, no zeroing), so a UDP transport can hand it to the kernel without the
+ * copy a reused output buffer would need.
+ */
+const fresh = (len: number): Uint8Array => Buffer.allocUnsafe(len);
+
+/**
  * Creates the responder every transport calls. Pure apart from publishing diagnostics: no I/O,
  * no timers. Responses are cached per (qname, qtype, EDNS, DO, size limit) for the current zone
  * set; a hit copies the bytes and patches ID, RD/CD and the question's case.
@@ -172,7 +179,6 @@ export function createResponder(opts: ResponderOptions): RespondFn {
   const maxBytes = Math.max(0, opts.cacheBytes ?? RESPONDER_DEFAULTS.cacheBytes);
   const cache = maxEntries > 0 ? new AnswerCache(maxEntries, maxBytes) : null;
   let generation: ZoneSet | null = null;
-  const outBuf = new Uint8Array(TCP_LIMIT + 2);
   const parsed: Parsed = {
     id: 0, flags: 0, opcode: 0, qEnd: -1, qnameEnd: -1, qtype: 0, qclass: 0, formerr: false,
     edns: 0, ednsPayload: 0, ednsVersion: 0, ednsDo: false,
@@ -191,7 +197,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     const qLen = withQ ? pq.qEnd - 12 : 0;
     const edns: EdnsOut | null = pq.edns === 1 ? { payload: ourPayload, extRcode: rcode >>> 4, do: pq.ednsDo } : null;
     const len = 12 + qLen + (edns ? OPT_SIZE : 0);
-    const out = outBuf;
+    const out = fresh(len);
     out[0] = q[0]!;
     out[1] = q[1]!;
     // QR, the query's opcode and RD/CD copied (RFC 1035 §4.1.1); AA never set on errors.
@@ -207,7 +213,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       out[11] = 1;
     }
     publish(ctx, rcode, pq.qtype, len);
-    return out.subarray(0, len);
+    return out;
   }
 
   return function respond(query: Uint8Array, ctx: QueryContext): Uint8Array | null {
@@ -248,8 +254,8 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
       cache?.set(hash, variant, cached);
     }
-    const out = outBuf;
     const len = cached.length;
+    const out = fresh(len);
     out.set(cached);
     out[0] = query[0]!;
     out[1] = query[1]!;
@@ -259,6 +265,6 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     // The question keeps the client's spelling; names that equal it are pointers to it.
     for (let i = 12; i < pq.qnameEnd; i++) out[i] = query[i]!;
     if (queryChannel.hasSubscribers) publish(ctx, cached[3]! & 0xf, qtype, len);
-    return out.subarray(0, len);
+    return out;
   };
 }

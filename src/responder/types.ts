@@ -9,6 +9,7 @@ export interface QueryContext {
 /**
  * The one function every transport calls. Returns the response bytes, or `null` when the
  * message must be dropped (e.g. it is itself a response). Never throws for any input bytes.
- * The returned buffer may be reused by the responder after the next call: send or copy it first.
+ * The returned bytes belong to the caller: the responder never writes to them again, so a
+ * transport may queue them for sending without a copy.
  */
 export type RespondFn = (query: Uint8Array, ctx: QueryContext) => Uint8Array | null;

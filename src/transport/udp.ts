@@ -1,5 +1,6 @@
 // Owns the UDP sockets of one process: IPv4/IPv6 binds with SO_REUSEPORT, socket buffers, the per-datagram hot path.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { LogRateLimiter } from '../log/index.ts';
@@ -17,6 +18,20 @@ export interface UdpTransportOptions {
 }
 
 const UDP_CTX: QueryContext = Object.freeze({ transport: 'udp' });
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the destination of every send() through `lookup`; the default (dns.lookup) defers
+ * even an IP literal to the next tick. Peers of a datagram are always IP literals (rinfo.address),
+ * so answer those synchronously and send at once; anything else goes to dns.lookup.
+ */
+function literalLookup(address: string, options: dns.LookupOneOptions | number, cb: LookupCallback): void {
+  const f = net.isIP(address);
+  if (f !== 0) cb(null, address, f);
+  else if (typeof options === 'number') dns.lookup(address, options, cb);
+  else dns.lookup(address, options, cb);
+}
 
 export class UdpTransport {
   readonly #respond: RespondFn;
@@ -54,7 +69,7 @@ export class UdpTransport {
   async bind(addr: ListenAddress): Promise<BoundAddress> {
     if (this.#closed) throw new Error('udp transport is closed');
     const v6 = net.isIPv6(addr.host);
-    const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false, reusePort: this.#reusePort, ipv6Only: v6 });
+    const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false, reusePort: this.#reusePort, ipv6Only: v6, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ address: addr.host, port: addr.port, exclusive: true }, () => {
@@ -91,10 +106,10 @@ export class UdpTransport {
         this.#dropped++;
         return;
       }
-      // The responder may reuse its output buffer on the next call, and dgram keeps a reference to
-      // the bytes when the kernel queue is full (EAGAIN -> queued send): send a copy. Errors surface
-      // on 'error' (no callback: no closure per send).
-      socket.send(Buffer.from(out), rinfo.port, rinfo.address);
+      // The responder hands over a buffer it never touches again (RespondFn contract), so dgram may
+      // keep it when the kernel queue is full: no copy. Errors surface on 'error' (no callback: no
+      // closure per send).
+      socket.send(out, rinfo.port, rinfo.address);
     };
   }
 
