@@ -55,7 +55,7 @@ export interface LoadSettings {
 }
 
 /** Runs the generator; samples its CPU time from /proc every 100 ms (the last sample is within 100 ms of its exit). */
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }> {
+function run(cmd: string, args: readonly string[], timeoutMs: number, onStdout?: (chunk: string) => void): Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const untrack = child.pid !== undefined ? trackProcess(child.pid) : (): void => undefined;
@@ -66,7 +66,10 @@ function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{
       if (child.pid !== undefined && child.exitCode === null) cpuSeconds = Math.max(cpuSeconds, treeCpuSeconds(child.pid));
     };
     const sampler = setInterval(sample, 100);
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      onStdout?.(s);
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     // The generator prints its statistics just before exiting: the freshest CPU sample is taken then.
     child.stdout.on('end', sample);
@@ -125,6 +128,19 @@ export function writeFramedQueries(file: string, queries: readonly BenchQuery[],
   writeFileSync(file, Buffer.concat(parts));
 }
 
+let stdbuf: boolean | undefined;
+function hasStdbuf(): boolean {
+  if (stdbuf === undefined) {
+    try {
+      execFileSync('sh', ['-c', 'command -v stdbuf'], { stdio: 'ignore' });
+      stdbuf = true;
+    } catch {
+      stdbuf = false;
+    }
+  }
+  return stdbuf;
+}
+
 /** Compiles bench/churn.c into outDir when cc is available and the binary is older than the source. */
 export function buildChurnC(outDir: string): string | undefined {
   const src = new URL('./churn.c', import.meta.url).pathname;
@@ -146,6 +162,7 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
   const jiffies0 = cpuJiffies();
   const t0 = performance.now();
   let genCpu = 0;
+  const marks: { start?: Map<number, { busy: number; total: number }>; end?: Map<number, { busy: number; total: number }> } = {};
   let r: { qps: number; completed: number; sent: number; lostPct: number; latencyMs: number; rcodes: string; seconds: number };
   try {
     if (kind === 'churn') {
@@ -161,7 +178,17 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
       const args = ['-c', s.cpus, 'dnsperf', '-s', '127.0.0.1', '-p', String(srv.port), '-d', s.queryFile, '-l', String(s.duration), '-T', '1'];
       if (kind === 'udp') args.push('-c', String(s.udpClients), '-q', String(s.udpOutstanding));
       else args.push('-m', 'tcp', '-c', String(s.tcpConns), '-q', String(s.tcpOutstanding));
-      const out = await run('taskset', args, (s.duration + 60) * 1000);
+      // Line-buffered stdout (stdbuf) makes dnsperf's "Sending queries" / "Testing complete" lines arrive when they happen,
+      // so the busy share of the server's cores is taken over the load itself, not dnsperf's datafile reading.
+      if (hasStdbuf()) args.splice(2, 0, 'stdbuf', '-oL');
+      let sawStart = false;
+      const out = await run('taskset', args, (s.duration + 60) * 1000, (chunk) => {
+        if (!sawStart && chunk.includes('Sending queries')) {
+          sawStart = true;
+          marks.start = cpuJiffies();
+        }
+        if (marks.end === undefined && chunk.includes('Testing complete')) marks.end = cpuJiffies();
+      });
       genCpu = out.cpuSeconds;
       const d = parseDnsperf(out.stdout);
       r = { qps: d.qps, completed: d.completed, sent: d.sent, lostPct: d.sent > 0 ? (100 * d.lost) / d.sent : 0, latencyMs: d.latency * 1000, rcodes: d.rcodes, seconds: d.runtime };
@@ -171,7 +198,7 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = treeCpuSeconds(srv.pid) - cpu0;
-  const coresBusyPct = cpusBusyPct(jiffies0, cpuJiffies(), s.serverCpus);
+  const jiffies1 = cpuJiffies();
   const mem = treeMemory(srv.pid);
   return {
     ...base,
@@ -179,8 +206,8 @@ export async function runLoad(srv: Running, kind: LoadKind, rep: number, s: Load
     cpuUsPer: r.completed > 0 ? (cpu * 1e6) / r.completed : 0,
     // The generator's own start-up (dnsperf reads the datafile) is inside `wall`; the server is idle then.
     cpuPct: (100 * cpu) / Math.max(r.seconds, 1e-9),
-    // Over the whole wall time (generator start-up included), so slightly diluted; only a noise indicator.
-    coresBusyPct,
+    // Busy share of the server's cores between dnsperf's start and end lines (whole window for churn, which starts at once).
+    coresBusyPct: cpusBusyPct(marks.start ?? jiffies0, marks.end ?? jiffies1, s.serverCpus),
     genCpuPct: (100 * genCpu) / Math.max(wall, 1e-9),
     pssMiB: mem.pssMiB,
     rssMiB: mem.rssMiB,

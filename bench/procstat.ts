@@ -121,14 +121,17 @@ export function cpuJiffies(): Map<number, { busy: number; total: number }> {
   return out;
 }
 
-/** How busy the given CPUs were between two cpuJiffies() snapshots, in percent of one CPU (two fully busy CPUs = 200). */
-export function cpusBusyPct(before: Map<number, { busy: number; total: number }>, after: Map<number, { busy: number; total: number }>, cpuList: string): number {
+/**
+ * Busy time of the given CPUs between two cpuJiffies() snapshots, as percent of one CPU over `seconds`
+ * (two fully busy CPUs = 200). /proc/stat counts in USER_HZ, like /proc/PID/stat.
+ */
+export function cpusBusyPct(before: Map<number, { busy: number; total: number }>, after: Map<number, { busy: number; total: number }>, cpuList: string, seconds?: number): number {
   let pct = 0;
   for (const c of cpuList.split(',').map(Number)) {
     const a = before.get(c);
     const b = after.get(c);
     if (!a || !b || b.total === a.total) continue;
-    pct += (100 * (b.busy - a.busy)) / (b.total - a.total);
+    pct += seconds === undefined ? (100 * (b.busy - a.busy)) / (b.total - a.total) : (100 * (b.busy - a.busy)) / clkTck() / seconds;
   }
   return pct;
 }
