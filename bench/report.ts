@@ -121,9 +121,10 @@ export function loadTable(sums: readonly Summary[]): string {
       continue;
     }
     lines.push(
-      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f0(s.coresBusyPct)} | ${f0(s.genCpuPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
+      `| ${s.kind}${unit} | ${s.workers} | ${s.server} | ${f0(s.qps)}${s.cpuPct < 80 * s.workers ? ' †' : ''} | ${f0(s.qpsMin)}–${f0(s.qpsMax)} | ${nsd ? f2(s.qps / nsd.qps) : '–'} | ${f1(s.cpuUsPer)} | ${nsd ? f2(s.cpuUsPer / nsd.cpuUsPer) : '–'} | ${f0(s.cpuPct)} | ${f0(s.coresBusyPct)} | ${f0(s.genCpuPct)} | ${f3(s.latencyMs)} | ${f2(s.lostPct)} | ${f0(s.pssMiB)} | ${s.n}${s.failed ? ` (+${s.failed} failed)` : ''} |`,
     );
   }
+  lines.push('', '† the server used less than 80% of its CPU(s): this qps is a floor set by the generator or the shared machine; compare CPU µs instead.');
   return lines.join('\n');
 }
 
