@@ -295,7 +295,7 @@ npm run bench -- --no-doc                       # print only, leave this file al
 
 Other options: \`--wait-idle S\` (wait up to S s for a quiet machine before each run), \`--workers 1,2\`, \`--seed N\`, \`--big-records N\`, \`--churn c|node\`,
 \`--udp-clients N\`, \`--udp-outstanding N\`, \`--tcp-outstanding N\`, \`--churn-concurrency N\`,
-\`--out DIR\` (inputs and raw JSON; default \`bench/out/\`, gitignored).
+\`--out DIR\` (inputs and raw JSON; default \`bench/out/\`, gitignored), \`--report FILE\` (re-render a saved JSON).
 The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as root it installs them with
 \`apt-get install dnsperf nsd knot util-linux gcc\`, otherwise it prints that command and stops.
 

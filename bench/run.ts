@@ -34,6 +34,7 @@ const usage = `usage: node bench/run.ts [options]
   --wait-idle S           before each run, wait up to S seconds for the machine to be quiet (< 25% of one CPU busy over 0.5 s; default 0 = off)
   --profile               also run the --cpu-prof pass (same as adding profile to --only)
   --out DIR               inputs and raw JSON (default bench/out)
+  --report FILE           only re-render a saved results JSON (console and docs/benchmarks.md)
   --no-doc                do not rewrite docs/benchmarks.md`;
 
 const ALL_STEPS = ['check', 'udp', 'tcp', 'churn', 'load', 'profile'] as const;
@@ -72,6 +73,7 @@ function parseOptions(argv: string[]) {
       'wait-idle': { type: 'string', default: '0' },
       out: { type: 'string', default: join(repoRoot(), 'bench/out') },
       'no-doc': { type: 'boolean', default: false },
+      report: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -98,6 +100,7 @@ function parseOptions(argv: string[]) {
     waitIdle: Number(values['wait-idle']) >= 0 ? Number(values['wait-idle']) : 0,
     out: resolve(values.out),
     writeDoc: !values['no-doc'],
+    report: values.report,
   };
 }
 
@@ -174,6 +177,15 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   if (o.help) {
     process.stdout.write(usage + '\n');
+    return 0;
+  }
+  if (o.report !== undefined) {
+    const saved = JSON.parse(readFileSync(o.report, 'utf8')) as BenchRun;
+    process.stdout.write(consoleReport(saved) + '\n');
+    if (o.writeDoc) {
+      writeFileSync(join(repoRoot(), 'docs/benchmarks.md'), markdown(saved));
+      log('wrote docs/benchmarks.md');
+    }
     return 0;
   }
   ensureTools(o);
