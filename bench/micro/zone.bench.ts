@@ -1,11 +1,16 @@
-// Owns the zone-loading benchmark: a generated 1,000,000-record zone through loadZoneFile (run: node bench/micro/zone.bench.ts [records]).
+// Owns the zone-loading benchmark: a generated 1,000,000-record zone to a store snapshot (run: node --expose-gc bench/micro/zone.bench.ts [records] [store|records]).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Name } from '../../src/wire/name.ts';
+import { buildZone, loadZoneIntoStore } from '../../src/store/index.ts';
+import type { Zone } from '../../src/store/index.ts';
 import { loadZoneFile } from '../../src/zone/index.ts';
 
 const total = Number(process.argv[2] ?? process.env['ZONE_BENCH_RECORDS'] ?? '1000000');
+// `store`: the server's path (loadZoneIntoStore); `records`: loadZoneFile's ResourceRecord[] (check-zone) then buildZone.
+const path = process.argv[3] ?? 'store';
+if (path !== 'store' && path !== 'records') throw new Error('path: expected store or records');
 
 /**
  * A deterministic zone: per group of 10 records 4 A, 2 AAAA, 1 MX, 1 TXT, 1 CNAME and, every
@@ -46,21 +51,41 @@ try {
   const text = generate(total);
   writeFileSync(file, text, 'latin1');
   const size = text.length;
+  global.gc?.();
   const before = process.memoryUsage();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = loadZoneFile(file, Name.fromText('bench.test.'));
+  const origin = Name.fromText('bench.test.');
+  let zone: Zone | null;
+  let n: number;
+  let problems: { errors: readonly { message: string }[]; warnings: readonly unknown[] };
+  let tLoaded = t0;
+  if (path === 'store') {
+    const r = loadZoneIntoStore(file, origin);
+    zone = r.zone;
+    n = r.recordCount;
+    problems = r;
+  } else {
+    let r: ReturnType<typeof loadZoneFile> | null = loadZoneFile(file, origin);
+    tLoaded = performance.now();
+    problems = r;
+    n = r.records.length;
+    zone = r.errors.length > 0 ? null : buildZone(origin, r.records);
+    r = null;
+  }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   // With --expose-gc the heap figure is what the loaded zone retains, not the garbage of parsing.
   global.gc?.();
   const after = process.memoryUsage();
-  if (result.errors.length > 0) throw new Error(`bench zone rejected: ${result.errors[0]!.message}`);
-  const n = result.records.length;
+  if (problems.errors.length > 0 || !zone) throw new Error(`bench zone rejected: ${problems.errors[0]?.message ?? 'no zone'}`);
   const mb = (x: number): string => `${(x / 1048576).toFixed(0)} MiB`;
-  console.log(`zone file            ${(size / 1048576).toFixed(1)} MiB, ${n.toLocaleString('en-US')} records loaded, ${result.warnings.length} warnings`);
-  console.log(`loadZoneFile         ${secs.toFixed(2)} s  ${Math.round(n / secs).toLocaleString('en-US')} records/s  ${((size / 1048576) / secs).toFixed(1)} MiB/s  (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`);
-  console.log(`heap used            ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}, ${Math.round((after.heapUsed - before.heapUsed) / n)} B/record${global.gc ? ' retained after GC' : ', garbage included (run with --expose-gc)'})`);
+  console.log(`zone file            ${(size / 1048576).toFixed(1)} MiB, ${n.toLocaleString('en-US')} records loaded, ${problems.warnings.length} warnings`);
+  const what = path === 'store' ? 'loadZoneIntoStore' : 'loadZoneFile+build';
+  console.log(`${what.padEnd(21)}${secs.toFixed(2)} s  ${Math.round(n / secs).toLocaleString('en-US')} records/s  ${((size / 1048576) / secs).toFixed(1)} MiB/s  (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)${path === 'records' ? `; loadZoneFile alone ${((tLoaded - t0) / 1000).toFixed(2)} s` : ''}`);
+  console.log(`snapshot             ${zone.nodeCount.toLocaleString('en-US')} nodes, ${mb(zone.byteSize)} of typed arrays`);
+  const kept = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  console.log(`heap+buffers         ${mb(before.heapUsed + before.arrayBuffers)} -> ${mb(after.heapUsed + after.arrayBuffers)} (+${mb(kept)}, ${Math.round(kept / n)} B/record${global.gc ? ' retained after GC' : ', garbage included (run with --expose-gc)'})`);
   console.log(`RSS                  ${mb(after.rss)}; peak ${mb(process.resourceUsage().maxRSS * 1024)}`);
   console.log(`node ${process.version}, ${process.platform} ${process.arch}`);
 } finally {

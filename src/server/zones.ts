@@ -5,14 +5,15 @@ import type { Logger } from 'pino';
 import type { ZoneSpec } from '../config/load.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
-import { ZoneSet, buildZone } from '../store/index.ts';
-import type { Zone } from '../store/index.ts';
+import { ZoneSet, buildZone, loadZoneIntoStore } from '../store/index.ts';
+import type { StoreLoadResult, Zone } from '../store/index.ts';
 import { Name } from '../wire/name.ts';
 import type { ZoneLoadResult } from '../zone/types.ts';
-import { formatProblem, loadZoneFile } from '../zone/index.ts';
+import { formatProblem } from '../zone/index.ts';
 import { zoneFingerprint } from './fingerprint.ts';
 
-export type LoadZoneFile = (path: string, origin: Name) => ZoneLoadResult | Promise<ZoneLoadResult>;
+/** A loader: either records to build from (check-zone's shape) or a built snapshot (the default, loadZoneIntoStore). */
+export type LoadZoneFile = (path: string, origin: Name) => ZoneLoadResult | StoreLoadResult | Promise<ZoneLoadResult | StoreLoadResult>;
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
@@ -34,7 +35,7 @@ export class ZoneManager {
   readonly #load: LoadZoneFile;
   #reloading: Promise<string[]> | null = null;
 
-  constructor(specs: readonly ZoneSpec[], log: Logger, load: LoadZoneFile = loadZoneFile) {
+  constructor(specs: readonly ZoneSpec[], log: Logger, load: LoadZoneFile = loadZoneIntoStore) {
     this.#log = log;
     this.#load = load;
     for (const spec of specs) {
@@ -99,7 +100,7 @@ export class ZoneManager {
   /** Loads one zone; on failure the previous version (if any) stays. Returns a summary. */
   async #loadOne(s: ZoneState, what: 'load' | 'reload', fp = zoneFingerprint(s.spec.file)): Promise<string> {
     const t0 = performance.now();
-    let result: ZoneLoadResult;
+    let result: ZoneLoadResult | StoreLoadResult;
     try {
       result = await this.#load(s.spec.file, s.origin);
     } catch (err) {
@@ -118,8 +119,17 @@ export class ZoneManager {
       return `error: ${s.error} (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}${keep})`;
     }
     let zone: Zone;
+    let records: number;
     try {
-      zone = buildZone(s.origin, result.records);
+      // The default loader already built the snapshot from its compact table; a record list is built here.
+      if ('zone' in result) {
+        if (!result.zone) throw new Error('loader returned no zone and no errors');
+        zone = result.zone;
+        records = result.recordCount;
+      } else {
+        zone = buildZone(s.origin, result.records);
+        records = result.records.length;
+      }
     } catch (err) {
       s.error = err instanceof Error ? err.message : String(err);
       this.#log.error({ zone: s.spec.name, file: s.spec.file, err: s.error }, `zone ${what} failed`);
@@ -129,7 +139,7 @@ export class ZoneManager {
     const prevSerial = s.serial;
     s.zone = zone;
     s.serial = result.serial;
-    s.records = result.records.length;
+    s.records = records;
     s.error = null;
     this.#log.info({ zone: s.spec.name, records: s.records, serial: s.serial, ms }, what === 'load' ? 'zone loaded' : 'zone reloaded');
     if (zoneChannel.hasSubscribers) {

@@ -1,3 +1,5 @@
 // Owns the public surface of the store layer: zone snapshots and the zone set.
-export { buildZone, Zone, ZoneNode, RRset, NodeFlag, keyLabelOffsets, keyBytes } from './zone.ts';
+export { buildZone, buildZoneFromTable, Zone, ZoneNode, RRset, NodeFlag, keyLabelOffsets, keyBytes } from './zone.ts';
 export { ZoneSet } from './zone-set.ts';
+export { loadZoneIntoStore } from './load.ts';
+export type { StoreLoadResult } from './load.ts';

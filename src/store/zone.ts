@@ -2,6 +2,7 @@
 import { RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
+import type { RecordTable } from '../zone/table.ts';
 
 /** Node flags (bit set). */
 export const NodeFlag = {
@@ -439,4 +440,161 @@ export function buildZone(origin: Name, records: readonly ResourceRecord[]): Zon
     table,
   };
   return new Zone(origin, columns, count);
+}
+
+/**
+ * Builds a snapshot straight from the loader's compact table (the server's path): `order` lists
+ * the checked records owner by owner, RRset by RRset, duplicates already merged and TTLs already
+ * unified by the zone checks. No per-record or per-name JS object is made; the only temporary
+ * state is a few typed arrays, and nothing of the table is kept by the result.
+ */
+export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint32Array): Zone {
+  // 1. Node numbers for the owners in `order` (already grouped by owner, first-seen order).
+  let nodeOf = new Int32Array(table.ownerCount + 16).fill(-1);
+  const setNode = (id: number, n: number): void => {
+    if (id >= nodeOf.length) {
+      const b = new Int32Array(Math.max(id + 1, nodeOf.length * 2)).fill(-1);
+      b.set(nodeOf);
+      nodeOf = b;
+    }
+    nodeOf[id] = n;
+  };
+  const nodeId: number[] = []; // table owner id of each node
+  const canon = table.ownerCanon;
+  let last = -1;
+  for (let k = 0; k < order.length; k++) {
+    const c = canon[table.recOwner[order[k]!]!]!;
+    if (c === last) continue;
+    last = c;
+    setNode(c, nodeId.length);
+    nodeId.push(c);
+  }
+  const realNodes = nodeId.length;
+  // 2. Empty non-terminals (RFC 4592 §2.2.2), interned into the table in lower case (as a name key would spell them).
+  const originLen = origin.wire.length;
+  const scratch = new Uint8Array(256);
+  const nodeIdOf = (id: number): number => (id >= 0 && id < nodeOf.length ? nodeOf[id]! : -1);
+  for (let n = 0; n < realNodes; n++) {
+    const id = nodeId[n]!;
+    const at = table.ownerOff[id]!;
+    const end = at + table.ownerLen[id]!;
+    for (let p = at + table.ownerArena[at]! + 1; end - p > originLen; p += table.ownerArena[p]! + 1) {
+      const len = end - p;
+      const found = table.findFolded(table.ownerArena, p, len);
+      if (nodeIdOf(found) >= 0) break;
+      for (let i = 0; i < len; i++) scratch[i] = lower(table.ownerArena[p + i]!);
+      // intern may replace the arena (same offsets): the loop re-reads table.ownerArena after it.
+      const ent = table.intern(scratch, 0, len);
+      setNode(ent, nodeId.length);
+      nodeId.push(ent);
+    }
+  }
+  let apexNode = nodeIdOf(table.findFolded(origin.wire, 0, originLen));
+  const apexIsOwner = apexNode >= 0;
+  if (!apexIsOwner) apexNode = nodeId.length;
+  const nodes = nodeId.length + (apexIsOwner ? 0 : 1);
+  // 3. Record runs per node: `order` holds each node's records contiguously, RRset by RRset.
+  const nodeRecStart = new Uint32Array(nodes + 1);
+  {
+    let k = 0;
+    for (let n = 0; n < realNodes; n++) {
+      nodeRecStart[n] = k;
+      const c = nodeId[n]!;
+      while (k < order.length && canon[table.recOwner[order[k]!]!] === c) k++;
+    }
+    for (let n = realNodes; n <= nodes; n++) nodeRecStart[n] = k;
+  }
+  let arenaLen = 0;
+  for (const id of nodeId) arenaLen += table.ownerLen[id]!;
+  if (!apexIsOwner) arenaLen += originLen;
+  for (let k = 0; k < order.length; k++) arenaLen += 2 + table.recLen[order[k]!]!;
+  const arena = new Uint8Array(arenaLen);
+  const nodeOwner = new Uint32Array(nodes);
+  const nodeOwnerLen = new Uint8Array(nodes);
+  const nodeFlags = new Uint8Array(nodes);
+  const nodeFirstSet = new Uint32Array(nodes);
+  const nodeSetCount = new Uint16Array(nodes);
+  // One RRset per run of equal types in `order`: count them first so the columns are exact.
+  let sets = 0;
+  for (let k = 0; k < order.length; k++) {
+    if (k === 0 || table.recType[order[k]!] !== table.recType[order[k - 1]!] || canon[table.recOwner[order[k]!]!] !== canon[table.recOwner[order[k - 1]!]!]) sets++;
+  }
+  const setType = new Uint16Array(sets);
+  const setTtl = new Uint32Array(sets);
+  const setCount = new Uint32Array(sets);
+  const setStart = new Uint32Array(sets);
+  const setEnd = new Uint32Array(sets);
+  const runs: number[] = []; // [type, from, to) triples of one node
+  const runOrder: number[] = [];
+  const rd = table.rdArena;
+  let s = 0;
+  let at = 0;
+  for (let n = 0; n < nodes; n++) {
+    nodeOwner[n] = at;
+    if (n < nodeId.length) {
+      const id = nodeId[n]!;
+      const o = table.ownerOff[id]!;
+      const len = table.ownerLen[id]!;
+      const oa = table.ownerArena;
+      for (let i = 0; i < len; i++) arena[at + i] = oa[o + i]!;
+      nodeOwnerLen[n] = len;
+      at += len;
+    } else {
+      arena.set(origin.wire, at);
+      nodeOwnerLen[n] = originLen;
+      at += originLen;
+    }
+    const from = nodeRecStart[n]!;
+    const to = nodeRecStart[n + 1]!;
+    let flags = n >= realNodes ? NodeFlag.ENT : 0;
+    if (n === apexNode) flags = NodeFlag.APEX | (to === from ? NodeFlag.ENT : 0);
+    runs.length = 0;
+    for (let k = from; k < to; ) {
+      const type = table.recType[order[k]!]!;
+      const r0 = k;
+      while (k < to && table.recType[order[k]!] === type) k++;
+      runs.push(type, r0, k);
+    }
+    runOrder.length = 0;
+    for (let r = 0; r < runs.length; r += 3) runOrder.push(r);
+    // RRsets sorted by type (Knot answers ANY with the lowest); each RRset keeps file order.
+    runOrder.sort((x, y) => runs[x]! - runs[y]!);
+    nodeFirstSet[n] = s;
+    for (const r of runOrder) {
+      const type = runs[r]!;
+      const r0 = runs[r + 1]!;
+      const r1 = runs[r + 2]!;
+      setType[s] = type;
+      setTtl[s] = table.recTtl[order[r0]!]!;
+      setStart[s] = at;
+      for (let k = r0; k < r1; k++) {
+        const i = order[k]!;
+        const len = table.recLen[i]!;
+        const o = table.recOff[i]!;
+        arena[at] = len >>> 8;
+        arena[at + 1] = len & 0xff;
+        for (let j = 0; j < len; j++) arena[at + 2 + j] = rd[o + j]!;
+        at += 2 + len;
+      }
+      setEnd[s] = at;
+      setCount[s] = r1 - r0;
+      s++;
+      if (type === RRType.CNAME) flags |= NodeFlag.CNAME;
+      else if (type === RRType.DNAME) flags |= NodeFlag.DNAME;
+      else if (type === RRType.NS && !(flags & NodeFlag.APEX)) flags |= NodeFlag.DELEGATION;
+    }
+    nodeSetCount[n] = s - nodeFirstSet[n]!;
+    nodeFlags[n] = flags;
+  }
+  // 4. The hash table: load factor at most 1/2.
+  let cap = 16;
+  while (cap < nodes * 2) cap *= 2;
+  const hashTable = new Int32Array(cap);
+  for (let n = 0; n < nodes; n++) {
+    let slot = hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!) & (cap - 1);
+    while (hashTable[slot] !== 0) slot = (slot + 1) & (cap - 1);
+    hashTable[slot] = n + 1;
+  }
+  const columns: Columns = { arena, nodeOwner, nodeOwnerLen, nodeFlags, nodeFirstSet, nodeSetCount, setType, setTtl, setCount, setStart, setEnd, table: hashTable };
+  return new Zone(origin, columns, order.length);
 }

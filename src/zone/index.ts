@@ -1,9 +1,11 @@
 // Owns the public surface of the zone layer: parse, check, load and print master files.
-export { parseZoneText, MAX_INCLUDE_DEPTH } from './parser.ts';
-export type { ParseOptions, ParseResult } from './parser.ts';
-export { checkZone } from './check.ts';
-export { loadZoneFile, guessOrigin, readZoneText } from './load.ts';
-export type { LoadOptions } from './load.ts';
+export { parseZoneText, parseZoneToTable, MAX_INCLUDE_DEPTH } from './parser.ts';
+export type { ParseOptions, ParseResult, TableParseResult } from './parser.ts';
+export { checkZone, checkTable } from './check.ts';
+export type { TableCheck } from './check.ts';
+export { RecordTable } from './table.ts';
+export { loadZoneFile, loadZoneTable, guessOrigin, readZoneText } from './load.ts';
+export type { LoadOptions, TableLoadResult } from './load.ts';
 export { printZone, sortRecords } from './print.ts';
 export { Positions, MAX_LISTED_ERRORS } from './problems.ts';
 export { parseTtl, MAX_TTL } from './ttl.ts';

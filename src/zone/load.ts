@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RRType, typeFromText } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
-import { checkZone } from './check.ts';
+import { checkTable } from './check.ts';
 import { Lexer } from './lexer.ts';
-import { parseZoneText } from './parser.ts';
+import { parseZoneToTable } from './parser.ts';
 import { MAX_LISTED_ERRORS } from './problems.ts';
+import type { RecordTable } from './table.ts';
 import type { ZoneLoadResult, ZoneProblem } from './types.ts';
 
 export interface LoadOptions {
@@ -37,29 +38,53 @@ function cap(list: readonly ZoneProblem[], max: number, file: string, severity: 
   return out;
 }
 
-/** Parses and checks a zone file. Never throws for bad zone content; an unreadable file is an error result. */
-export function loadZoneFile(path: string, origin: Name, opts: LoadOptions = {}): ZoneLoadResult {
+/** A loaded zone in compact form: the table plus which of its records to serve, in order. */
+export interface TableLoadResult {
+  readonly origin: Name;
+  /** Null when errors exist. */
+  readonly table: RecordTable | null;
+  /** Record numbers to serve (duplicates and out-of-zone records left out); TTLs already unified in the table. */
+  readonly order: Uint32Array;
+  readonly errors: readonly ZoneProblem[];
+  readonly warnings: readonly ZoneProblem[];
+  readonly serial: number | null;
+}
+
+/**
+ * Parses and checks a zone file into a RecordTable, never making an object per record: the
+ * server's path (the store builds from the table). Never throws for bad zone content.
+ */
+export function loadZoneTable(path: string, origin: Name, opts: LoadOptions = {}): TableLoadResult {
   const max = opts.maxErrors ?? MAX_LISTED_ERRORS;
+  const none = new Uint32Array(0);
   let text: string;
   try {
     text = readZoneText(path);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const msg = `cannot read zone file${typeof code === 'string' ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}`;
-    return { origin, records: [], errors: [{ severity: 'error', file: path, line: 0, col: 0, message: msg }], warnings: [], serial: null };
+    return { origin, table: null, order: none, errors: [{ severity: 'error', file: path, line: 0, col: 0, message: msg }], warnings: [], serial: null };
   }
-  const parsed = parseZoneText(text, { origin, file: path, readFile: readZoneText, maxErrors: max });
+  const parsed = parseZoneToTable(text, { origin, file: path, readFile: readZoneText, maxErrors: max });
   if (parsed.errors.length > 0) {
-    return { origin, records: [], errors: parsed.errors, warnings: parsed.warnings, serial: null };
+    return { origin, table: null, order: none, errors: parsed.errors, warnings: parsed.warnings, serial: null };
   }
-  const checked = checkZone(origin, parsed.records, parsed.positions, path);
+  const checked = checkTable(origin, parsed.table, path);
+  const errors = cap(checked.errors, max, path, 'error');
   return {
     origin,
-    records: checked.records,
-    errors: cap(checked.errors, max, path, 'error'),
+    table: errors.length > 0 ? null : parsed.table,
+    order: checked.order,
+    errors,
     warnings: cap([...parsed.warnings, ...checked.warnings], max, path, 'warning'),
     serial: checked.serial,
   };
+}
+
+/** Parses and checks a zone file. Never throws for bad zone content; an unreadable file is an error result. */
+export function loadZoneFile(path: string, origin: Name, opts: LoadOptions = {}): ZoneLoadResult {
+  const r = loadZoneTable(path, origin, opts);
+  return { origin, records: r.table ? r.table.toRecords(r.order) : [], errors: r.errors, warnings: r.warnings, serial: r.serial };
 }
 
 /**

@@ -5,11 +5,13 @@ import { TextError } from '../wire/errors.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { rdataFromText } from '../wire/registry.ts';
+import { fastRdata, plainNameInto } from './fast.ts';
 import { MAX_GENERATE, parseRange, parseTemplate } from './generate.ts';
 import type { Template } from './generate.ts';
 import { Lexer } from './lexer.ts';
 import type { Token } from './lexer.ts';
 import { Positions, Problems } from './problems.ts';
+import { RecordTable } from './table.ts';
 import { looksLikeTtl, parseTtl } from './ttl.ts';
 import type { ZoneProblem } from './types.ts';
 
@@ -42,7 +44,8 @@ interface Scope {
   defaultTtl: number | null;
   /** Last explicitly written TTL (RFC 1035 §5.1), or null. */
   lastTtl: number | null;
-  owner: Name | null;
+  /** Owner id in the record table, or -1. */
+  owner: number;
   ownerText: string;
   ownerOrigin: Name | null;
 }
@@ -73,49 +76,7 @@ function lookupClass(text: string): number | undefined {
   return classFromText(text);
 }
 
-/**
- * Fast path for the common owner: plain labels without escapes. Builds the wire form directly
- * (one allocation instead of one per label); anything unusual returns null and goes through
- * Name.fromText, which also produces the error messages.
- */
-function plainName(text: string, origin: Name): Name | null {
-  const n = text.length;
-  if (n === 0 || n > 254) return null;
-  let labelLen = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (labelLen === 0) return null;
-      labelLen = 0;
-      continue;
-    }
-    if (c <= 0x20 || c > 0x7e || c === 0x5c || c === 0x40 || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b) return null;
-    if (++labelLen > 63) return null;
-  }
-  const absolute = labelLen === 0;
-  // n characters become n + 1 octets: each dot turns into the next label's length octet (or the root).
-  const total = absolute ? n + 1 : n + 1 + origin.wire.length;
-  if (total > 255) return null;
-  const wire = new Uint8Array(total);
-  let lenAt = 0;
-  let p = 1;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e) {
-      wire[lenAt] = p - lenAt - 1;
-      lenAt = p++;
-    } else {
-      wire[p++] = c;
-    }
-  }
-  if (absolute) {
-    // The trailing dot's slot is the root label: wire[lenAt] stays 0.
-    return Name.fromWire(wire);
-  }
-  wire[lenAt] = p - lenAt - 1;
-  wire.set(origin.wire, p);
-  return Name.fromWire(wire);
-}
+const NO_RDATA = new Uint8Array(0);
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -123,8 +84,10 @@ function message(e: unknown): string {
 
 class ZoneParser {
   readonly problems: Problems;
-  readonly positions = new Positions();
-  records: ResourceRecord[] = [];
+  readonly table = new RecordTable();
+  readonly #scratch = new Uint8Array(256);
+  /** RDATA of the fast paths; an RDATA is at most 65535 octets (RFC 1035 §3.2.1). */
+  readonly #rdBuf = new Uint8Array(65536);
   readonly #readFile: ((path: string) => string) | undefined;
   readonly #includeStack: string[] = [];
   readonly #pendingTtl: Pending[] = [];
@@ -140,7 +103,7 @@ class ZoneParser {
   }
 
   parseFile(text: string, file: string, scope: Scope): void {
-    const fileId = this.positions.fileId(file);
+    const fileId = this.table.fileId(file);
     const lexer = new Lexer(text, (p) => this.problems.error(file, p.line, p.col, p.message));
     for (let e = lexer.next(); e !== null; e = lexer.next()) {
       const toks = e.tokens;
@@ -225,7 +188,7 @@ class ZoneParser {
       return this.#error(file, pathTok, `$INCLUDE: cannot read "${target}"${typeof code === 'string' ? ` (${code})` : `: ${message(err)}`}`);
     }
     // The included file starts with the current (or given) origin and TTLs; its changes stay inside it.
-    const inner: Scope = { ...scope, origin, owner: originTok ? null : scope.owner, ownerText: originTok ? '' : scope.ownerText };
+    const inner: Scope = { ...scope, origin, owner: originTok ? -1 : scope.owner, ownerText: originTok ? '' : scope.ownerText };
     this.#includeStack.push(key);
     try {
       this.parseFile(text, target, inner);
@@ -335,28 +298,34 @@ class ZoneParser {
     return -1;
   }
 
-  #push(rr: ResourceRecord, fileId: number, tok: Token, file: string): void {
-    if (rr.ttl < 0) this.#pendingTtl.push({ index: this.records.length, file, line: tok.line, col: tok.col });
-    if (rr.type === RRType.SOA && this.#soaMinimum === null && rr.rdata.length >= 4) this.#soaMinimum = soaMinimum(rr.rdata);
-    this.records.push(rr);
-    this.positions.push(fileId, tok.line, tok.col);
+  #push(owner: number, type: number, ttl: number, rdata: Uint8Array, fileId: number, tok: Token, file: string, rdLen = rdata.length): void {
+    if (ttl < 0) this.#pendingTtl.push({ index: this.table.count, file, line: tok.line, col: tok.col });
+    if (type === RRType.SOA && this.#soaMinimum === null && rdLen >= 4) this.#soaMinimum = soaMinimum(rdata);
+    this.table.add(owner, type, ttl, rdata, fileId, tok.line, tok.col, rdLen);
   }
 
   #record(toks: Token[], blankOwner: boolean, file: string, fileId: number, scope: Scope): void {
     const first = toks[0]!;
-    let owner: Name;
+    let owner: number;
     if (blankOwner) {
-      if (!scope.owner) return this.#error(file, first, 'no owner name: the entry starts with white space but no previous owner exists');
+      if (scope.owner < 0) return this.#error(file, first, 'no owner name: the entry starts with white space but no previous owner exists');
       owner = scope.owner;
     } else {
       if (first.quoted) return this.#error(file, first, `expected an owner name, found quoted "${first.text}"`);
-      if (scope.owner && first.text === scope.ownerText && scope.ownerOrigin === scope.origin) {
+      if (scope.owner >= 0 && first.text === scope.ownerText && scope.ownerOrigin === scope.origin) {
         owner = scope.owner;
       } else {
-        try {
-          owner = plainName(first.text, scope.origin) ?? Name.fromText(first.text, scope.origin);
-        } catch (err) {
-          return this.#error(file, first, `bad owner name: ${message(err)}`);
+        const len = plainNameInto(first.text, scope.origin, this.#scratch, 0);
+        if (len >= 0) {
+          owner = this.table.intern(this.#scratch, 0, len);
+        } else {
+          let name: Name;
+          try {
+            name = Name.fromText(first.text, scope.origin);
+          } catch (err) {
+            return this.#error(file, first, `bad owner name: ${message(err)}`);
+          }
+          owner = this.table.intern(name.wire, 0, name.wire.length);
         }
         scope.owner = owner;
         scope.ownerText = first.text;
@@ -365,11 +334,19 @@ class ZoneParser {
     }
     const f = this.#fields(toks, blankOwner ? 0 : 1, file);
     if (!f) return;
+    const at = blankOwner ? f.typeTok : first;
+    const fast = fastRdata(f.type, toks, f.next, scope.origin, this.#rdBuf);
+    if (fast >= 0) {
+      // Never an SOA, so the TTL rules need no RDATA.
+      const ttl = this.#ttlFor(f.ttl, f.type, NO_RDATA, scope, file, first);
+      this.#push(owner, f.type, ttl, this.#rdBuf, fileId, at, file, fast);
+      return;
+    }
     const rtoks = toks.slice(f.next);
     const rdata = this.#rdata(f.type, rtoks, f.typeTok, scope.origin, file, '');
     if (!rdata) return;
     const ttl = this.#ttlFor(f.ttl, f.type, rdata, scope, file, first);
-    this.#push({ name: owner, type: f.type, class: 1, ttl, rdata }, fileId, blankOwner ? f.typeTok : first, file);
+    this.#push(owner, f.type, ttl, rdata, fileId, at, file);
   }
 
   #generate(toks: Token[], file: string, scope: Scope): void {
@@ -395,12 +372,12 @@ class ZoneParser {
       return this.#error(file, rangeTok, `$GENERATE: this range would bring the zone to ${this.#generated + range.count} generated records; at most ${MAX_GENERATE} are allowed`);
     }
     this.#generated += range.count;
-    const fileId = this.positions.fileId(file);
+    const fileId = this.table.fileId(file);
     for (let n = 0, i = range.start; n < range.count; n++, i += range.step) {
-      let owner: Name;
+      let ownerName: Name;
       const ownerText = lhs.expand(i);
       try {
-        owner = Name.fromText(ownerText, scope.origin);
+        ownerName = Name.fromText(ownerText, scope.origin);
       } catch (err) {
         return this.#error(file, lhsTok, `$GENERATE at ${i}: bad owner name: ${message(err)}`);
       }
@@ -408,7 +385,7 @@ class ZoneParser {
       const rdata = this.#rdata(f.type, expanded, f.typeTok, scope.origin, file, `$GENERATE at ${i}: `);
       if (!rdata) return;
       const ttl = this.#ttlFor(f.ttl, f.type, rdata, scope, file, d);
-      this.#push({ name: owner, type: f.type, class: 1, ttl, rdata }, fileId, d, file);
+      this.#push(this.table.intern(ownerName.wire, 0, ownerName.wire.length), f.type, ttl, rdata, fileId, d, file);
     }
   }
 
@@ -422,10 +399,7 @@ class ZoneParser {
       return;
     }
     this.problems.warning(p0.file, p0.line, p0.col, `no TTL specified before the SOA: using its MINIMUM ${min} for ${this.#pendingTtl.length} record(s) (RFC 2308 §4)`);
-    for (const p of this.#pendingTtl) {
-      const r = this.records[p.index]!;
-      this.records[p.index] = { name: r.name, type: r.type, class: r.class, ttl: min, rdata: r.rdata };
-    }
+    for (const p of this.#pendingTtl) this.table.recTtl[p.index] = min;
   }
 }
 
@@ -435,16 +409,29 @@ export function soaMinimum(rdata: Uint8Array): number {
   return ((rdata[n - 4]! << 24) | (rdata[n - 3]! << 16) | (rdata[n - 2]! << 8) | rdata[n - 1]!) >>> 0;
 }
 
-/** Parses master-file text. Never throws on bad input: every problem is reported with file:line:col. */
-export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
+export interface TableParseResult {
+  /** The parsed records; meaningless when there are errors. */
+  readonly table: RecordTable;
+  readonly errors: ZoneProblem[];
+  readonly warnings: ZoneProblem[];
+}
+
+/** Parses master-file text into a compact RecordTable (no object per record). Never throws on bad input. */
+export function parseZoneToTable(text: string, opts: ParseOptions): TableParseResult {
   const p = new ZoneParser(opts);
-  const scope: Scope = { origin: opts.origin, defaultTtl: null, lastTtl: null, owner: null, ownerText: '', ownerOrigin: null };
+  const scope: Scope = { origin: opts.origin, defaultTtl: null, lastTtl: null, owner: -1, ownerText: '', ownerOrigin: null };
   p.parseFile(text, opts.file, scope);
   p.resolvePendingTtls();
   const { errors, warnings } = p.problems.finish(opts.file);
-  if (errors.length > 0) {
-    p.positions.clear();
-    return { records: [], positions: p.positions, errors, warnings };
-  }
-  return { records: p.records, positions: p.positions, errors, warnings };
+  return { table: p.table, errors, warnings };
+}
+
+/** Parses master-file text. Never throws on bad input: every problem is reported with file:line:col. */
+export function parseZoneText(text: string, opts: ParseOptions): ParseResult {
+  const { table, errors, warnings } = parseZoneToTable(text, opts);
+  const positions = new Positions();
+  if (errors.length > 0) return { records: [], positions, errors, warnings };
+  for (const f of table.files) positions.fileId(f);
+  for (let i = 0; i < table.count; i++) positions.push(table.posFile[i]!, table.posLine[i]!, table.posCol[i]!);
+  return { records: table.toRecords(), positions, errors, warnings };
 }

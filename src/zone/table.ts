@@ -1,0 +1,217 @@
+// Owns the compact record table the parser streams into: interned owner wire names, typed-array columns, one RDATA arena, positions.
+import { Name } from '../wire/name.ts';
+import type { ResourceRecord } from '../wire/record.ts';
+
+const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+
+function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = make(n);
+  b.set(a);
+  return b;
+}
+
+/** FNV-1a over wire octets folded to lower case: equal for names that differ only in case (RFC 4343). */
+export function hashWireFolded(a: Uint8Array, at: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ lower(a[at + i]!), 0x01000193);
+  return h >>> 0;
+}
+
+/** Case-insensitive comparison of two wire names of the same length. */
+export function sameFolded(a: Uint8Array, at: number, b: Uint8Array, bt: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (lower(a[at + i]!) !== lower(b[bt + i]!)) return false;
+  return true;
+}
+
+/**
+ * A zone's records as columns instead of one object per record (a ResourceRecord with its Name
+ * and RDATA array costs ~450 octets; here a record costs ~26 octets plus its RDATA). Owners are
+ * interned once per distinct spelling: `owner` ids keep the case each record was written in,
+ * `canon` maps each id to the first id of the same name ignoring case (RFC 4343), which the
+ * zone checks and the store group by.
+ */
+export class RecordTable {
+  // Owners.
+  ownerArena = new Uint8Array(1 << 16);
+  ownerArenaLen = 0;
+  ownerOff = new Uint32Array(1024);
+  ownerLen = new Uint8Array(1024);
+  ownerCanon = new Uint32Array(1024);
+  /** Folded hash per owner: probes compare it first, and growing the hash never rehashes names. */
+  ownerHash = new Uint32Array(1024);
+  ownerCount = 0;
+  #hash = new Int32Array(2048); // open addressing: id + 1, 0 = empty; load factor <= 1/2
+  // Records.
+  recOwner = new Uint32Array(1024);
+  recType = new Uint16Array(1024);
+  /** TTL (a record still waiting for the SOA MINIMUM holds 0xffffffff until the parser resolves it, RFC 2308 §4). */
+  recTtl = new Uint32Array(1024);
+  recOff = new Uint32Array(1024);
+  recLen = new Uint16Array(1024);
+  rdArena = new Uint8Array(1 << 16);
+  rdArenaLen = 0;
+  count = 0;
+  // Positions (file id into `files`, 1-based line and column).
+  readonly files: string[] = [];
+  readonly #fileIndex = new Map<string, number>();
+  posFile = new Uint16Array(1024);
+  posLine = new Uint32Array(1024);
+  posCol = new Uint32Array(1024);
+
+  fileId(file: string): number {
+    let id = this.#fileIndex.get(file);
+    if (id === undefined) {
+      id = this.files.length;
+      this.files.push(file);
+      this.#fileIndex.set(file, id);
+    }
+    return id;
+  }
+
+  /** The id of an owner wire name (exact octets), adding it when new. */
+  intern(wire: Uint8Array, at: number, len: number): number {
+    const mask = this.#hash.length - 1;
+    const h = hashWireFolded(wire, at, len);
+    let slot = h & mask;
+    let canon = -1;
+    const arena = this.ownerArena;
+    for (;;) {
+      const v = this.#hash[slot]!;
+      if (v === 0) break;
+      const id = v - 1;
+      if (this.ownerHash[id] === h && this.ownerLen[id] === len) {
+        const o = this.ownerOff[id]!;
+        let exact = true;
+        for (let i = 0; i < len; i++) {
+          if (arena[o + i] !== wire[at + i]) {
+            exact = false;
+            break;
+          }
+        }
+        if (exact) return id;
+        if (canon < 0 && sameFolded(arena, o, wire, at, len)) canon = this.ownerCanon[id]!;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const id = this.ownerCount++;
+    if (id >= this.ownerOff.length) {
+      const n = id + 1;
+      this.ownerOff = grow(this.ownerOff, n, (k) => new Uint32Array(k));
+      this.ownerLen = grow(this.ownerLen, n, (k) => new Uint8Array(k));
+      this.ownerCanon = grow(this.ownerCanon, n, (k) => new Uint32Array(k));
+      this.ownerHash = grow(this.ownerHash, n, (k) => new Uint32Array(k));
+    }
+    this.ownerArena = grow(this.ownerArena, this.ownerArenaLen + len, (k) => new Uint8Array(k));
+    const dst = this.ownerArena;
+    const base = this.ownerArenaLen;
+    for (let i = 0; i < len; i++) dst[base + i] = wire[at + i]!;
+    this.ownerOff[id] = base;
+    this.ownerHash[id] = h;
+    this.ownerLen[id] = len;
+    this.ownerCanon[id] = canon < 0 ? id : canon;
+    this.ownerArenaLen += len;
+    this.#hash[slot] = id + 1;
+    if (this.ownerCount * 2 > this.#hash.length) this.#rehash();
+    return id;
+  }
+
+  #rehash(): void {
+    const size = this.#hash.length * 2;
+    const mask = size - 1;
+    const t = new Int32Array(size);
+    for (let id = 0; id < this.ownerCount; id++) {
+      let slot = this.ownerHash[id]! & mask;
+      while (t[slot] !== 0) slot = (slot + 1) & mask;
+      t[slot] = id + 1;
+    }
+    this.#hash = t;
+  }
+
+  /** The canonical id of a wire name compared without case, or -1 when no record owner has it. */
+  findFolded(wire: Uint8Array, at: number, len: number): number {
+    const mask = this.#hash.length - 1;
+    const h = hashWireFolded(wire, at, len);
+    let slot = h & mask;
+    for (;;) {
+      const v = this.#hash[slot]!;
+      if (v === 0) return -1;
+      const id = v - 1;
+      if (this.ownerHash[id] === h && this.ownerLen[id] === len && sameFolded(this.ownerArena, this.ownerOff[id]!, wire, at, len)) return this.ownerCanon[id]!;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Appends a record; its RDATA is rdata[0..rdLen) (copied into the arena). */
+  add(owner: number, type: number, ttl: number, rdata: Uint8Array, file: number, line: number, col: number, rdLen = rdata.length): void {
+    const i = this.count++;
+    if (i >= this.recOwner.length) {
+      const n = i + 1;
+      this.recOwner = grow(this.recOwner, n, (k) => new Uint32Array(k));
+      this.recType = grow(this.recType, n, (k) => new Uint16Array(k));
+      this.recTtl = grow(this.recTtl, n, (k) => new Uint32Array(k));
+      this.recOff = grow(this.recOff, n, (k) => new Uint32Array(k));
+      this.recLen = grow(this.recLen, n, (k) => new Uint16Array(k));
+      this.posFile = grow(this.posFile, n, (k) => new Uint16Array(k));
+      this.posLine = grow(this.posLine, n, (k) => new Uint32Array(k));
+      this.posCol = grow(this.posCol, n, (k) => new Uint32Array(k));
+    }
+    const arena = (this.rdArena = grow(this.rdArena, this.rdArenaLen + rdLen, (k) => new Uint8Array(k)));
+    const base = this.rdArenaLen;
+    for (let k = 0; k < rdLen; k++) arena[base + k] = rdata[k]!;
+    this.recOwner[i] = owner;
+    this.recType[i] = type;
+    this.recTtl[i] = ttl >>> 0;
+    this.recOff[i] = this.rdArenaLen;
+    this.recLen[i] = rdLen;
+    this.rdArenaLen += rdLen;
+    this.posFile[i] = file;
+    this.posLine[i] = line;
+    this.posCol[i] = col;
+  }
+
+  /** RDATA of record i (a view into the arena; copy it to keep it beyond the table). */
+  rdata(i: number): Uint8Array {
+    const o = this.recOff[i]!;
+    return this.rdArena.subarray(o, o + this.recLen[i]!);
+  }
+
+  ownerName(id: number): Name {
+    const o = this.ownerOff[id]!;
+    return Name.fromWire(this.ownerArena.slice(o, o + this.ownerLen[id]!));
+  }
+
+  position(i: number): { file: string; line: number; col: number } | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    return { file: this.files[this.posFile[i]!]!, line: this.posLine[i]!, col: this.posCol[i]! };
+  }
+
+  /** Record objects for the records listed in `order` (all, in table order, without it), with `ttls` overriding. */
+  toRecords(order?: Uint32Array, ttls?: Uint32Array): ResourceRecord[] {
+    const names: (Name | undefined)[] = [];
+    const n = order ? order.length : this.count;
+    const out: ResourceRecord[] = new Array<ResourceRecord>(n);
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k]! : k;
+      const o = this.recOwner[i]!;
+      const name = (names[o] ??= this.ownerName(o));
+      out[k] = { name, type: this.recType[i]!, class: 1, ttl: ttls ? ttls[i]! : this.recTtl[i]!, rdata: this.rdata(i).slice() };
+    }
+    return out;
+  }
+
+  /** A table of existing records (for checkZone on a record list); positions from `where`, else line 0. */
+  static fromRecords(records: readonly ResourceRecord[], where?: (i: number) => { file: string; line: number; col: number } | undefined, file = ''): RecordTable {
+    const t = new RecordTable();
+    const fallback = t.fileId(file);
+    for (let i = 0; i < records.length; i++) {
+      const rr = records[i]!;
+      const p = where?.(i);
+      const owner = t.intern(rr.name.wire, 0, rr.name.wire.length);
+      t.add(owner, rr.type, rr.ttl, rr.rdata, p ? t.fileId(p.file) : fallback, p ? p.line : 0, p ? p.col : 0);
+    }
+    return t;
+  }
+}
