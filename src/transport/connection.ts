@@ -50,8 +50,9 @@ export class Connection implements TrackedConnection {
   readonly #owner: ConnectionOwner;
   readonly #decoder = new FrameDecoder();
   readonly #batch = new FrameBatch();
-  readonly #peer: string;
-  readonly #local: string;
+  /** Formatted on first use: getpeername/getsockname are syscalls most connections never need. */
+  #peer: string | null = null;
+  #local: string | null = null;
   readonly #createdAt: number;
   #lastActivity: number;
   #state: ConnState = 'reading-length';
@@ -80,8 +81,6 @@ export class Connection implements TrackedConnection {
     this.#socket = socket;
     this.#owner = owner;
     this.id = owner.registry.nextId();
-    this.#peer = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.#local = formatAddress(socket.localAddress, socket.localPort);
     this.#createdAt = Date.now();
     this.#lastActivity = this.#createdAt;
     socket.on('data', this.#onData);
@@ -110,12 +109,22 @@ export class Connection implements TrackedConnection {
     return this.#reason;
   }
 
+  /**
+   * The peer as IP:port. Read from the socket on first use; after destroy() the socket no longer
+   * knows it ('?'), but then its descriptor is closed and no kernel socket can be matched against it.
+   */
+  get peer(): string {
+    this.#peer ??= formatAddress(this.#socket.remoteAddress, this.#socket.remotePort);
+    return this.#peer;
+  }
+
   snapshot(now: number): ConnectionSnapshot {
+    this.#local ??= formatAddress(this.#socket.localAddress, this.#socket.localPort);
     return {
       id: this.id,
       transport: 'tcp',
       state: this.#state,
-      peer: this.#peer,
+      peer: this.peer,
       local: this.#local,
       ageMs: now - this.#createdAt,
       idleMs: now - this.#lastActivity,
@@ -271,7 +280,7 @@ export class Connection implements TrackedConnection {
   #onError = (err: NodeJS.ErrnoException): void => {
     // Only record why; Node destroys the socket after 'error' and 'close' does the cleanup.
     this.#reason ??= isReset(err) ? 'reset' : 'error';
-    this.#owner.log?.debug({ conn: this.id, peer: this.#peer, code: err.code }, 'tcp connection error');
+    if (this.#owner.log?.isLevelEnabled('debug') === true) this.#owner.log.debug({ conn: this.id, peer: this.peer, code: err.code }, 'tcp connection error');
   };
 
   #onDrain = (): void => {

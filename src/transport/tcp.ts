@@ -86,7 +86,7 @@ export class TcpTransport implements ConnectionOwner {
   connectionClosed(c: Connection, reason: CloseReason): void {
     this.#live.delete(c);
     this.#all.delete(c);
-    this.log?.debug({ conn: c.id, reason }, 'tcp connection closed');
+    if (this.log?.isLevelEnabled('debug') === true) this.log.debug({ conn: c.id, reason }, 'tcp connection closed');
     if (this.#all.size === 0 && this.#drained !== null) this.#drained();
   }
 
