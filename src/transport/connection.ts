@@ -271,6 +271,13 @@ export class Connection implements TrackedConnection {
     // Peer half-closed (RFC 7766 §6.2.3 allows it): every complete frame was answered in 'data';
     // a partial frame can never complete. Flush the answers, FIN, and close when written.
     this.#reason ??= 'eof';
+    if (!this.#decoder.held && !this.#paused && this.#socket.writableLength === 0) {
+      // Every answer is already in the kernel and the receive queue is drained (EOF comes last), so
+      // close(2) sends the queued answers and then FIN, never RST: skip shutdown(2), its callback
+      // and the linger timer (the common one-query connection).
+      this.destroy(this.#reason);
+      return;
+    }
     this.#ending = true;
     this.#state = 'half-closed';
     this.#finishEnd();
