@@ -555,10 +555,18 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
       while (k < to && table.recType[order[k]!] === type) k++;
       runs.push(type, r0, k);
     }
-    runOrder.length = 0;
-    for (let r = 0; r < runs.length; r += 3) runOrder.push(r);
     // RRsets sorted by type (Knot answers ANY with the lowest); each RRset keeps file order.
-    runOrder.sort((x, y) => runs[x]! - runs[y]!);
+    // Insertion sort: an owner has a handful of RRsets.
+    runOrder.length = 0;
+    for (let r = 0; r < runs.length; r += 3) {
+      let j = runOrder.length;
+      runOrder.push(r);
+      while (j > 0 && runs[runOrder[j - 1]!]! > runs[r]!) {
+        runOrder[j] = runOrder[j - 1]!;
+        j--;
+      }
+      runOrder[j] = r;
+    }
     nodeFirstSet[n] = s;
     for (const r of runOrder) {
       const type = runs[r]!;
@@ -591,7 +599,9 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   while (cap < nodes * 2) cap *= 2;
   const hashTable = new Int32Array(cap);
   for (let n = 0; n < nodes; n++) {
-    let slot = hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!) & (cap - 1);
+    // The table already hashed every owner with the same folded FNV-1a as hashWire.
+    const h = n < nodeId.length ? table.ownerHash[nodeId[n]!]! : hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!);
+    let slot = h & (cap - 1);
     while (hashTable[slot] !== 0) slot = (slot + 1) & (cap - 1);
     hashTable[slot] = n + 1;
   }

@@ -63,7 +63,8 @@ function lookupType(text: string): number | undefined {
   let t = typeCache.get(text);
   if (t === undefined) {
     t = typeFromText(text);
-    if (t !== undefined && typeCache.size < 4096) typeCache.set(text, t);
+    // A fresh copy as the key: `text` is a slice of the zone file and would keep the whole file alive.
+    if (t !== undefined && typeCache.size < 4096) typeCache.set(Buffer.from(text, 'latin1').toString('latin1'), t);
   }
   return t;
 }
