@@ -71,6 +71,9 @@ function writeSection(w: Writer, items: readonly Item[]): number {
   return n;
 }
 
+/** One writer for every response: encoding is synchronous and the result is copied out below. */
+const scratch = new Writer(65535, 512);
+
 /**
  * Encodes a full response with ID 0 and RD/CD clear (the caller patches them). `limit` is the
  * whole message budget. When the answer or authority section, or required glue, does not fit,
@@ -79,7 +82,8 @@ function writeSection(w: Writer, items: readonly Item[]): number {
  */
 export function encodeAnswer(qname: Name, qtype: number, qclass: number, ans: Answer, edns: EdnsOut | null, limit: number): Uint8Array {
   const optLen = edns ? OPT_SIZE : 0;
-  const w = new Writer(Math.max(limit - optLen, 12), 512);
+  const w = scratch;
+  w.reset(Math.max(limit - optLen, 12));
   w.u32(0);
   w.u32(0x00010000); // QDCOUNT 1, ANCOUNT 0
   w.u32(0);

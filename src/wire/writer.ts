@@ -10,10 +10,12 @@ import type { Name } from './name.ts';
 export class Writer {
   buf: Uint8Array;
   pos = 0;
-  readonly limit: number;
-  // suffix key (lower-cased wire, latin1) -> offset; offsets kept in insertion order for rollback
-  readonly #table = new Map<string, number>();
-  readonly #order: string[] = [];
+  limit: number;
+  // Compression targets, in increasing offset order (so rollback pops from the end): where a suffix
+  // was written literally, and its uncompressed length (a cheap first filter). No strings, no Map:
+  // candidates are compared byte by byte, case-folded, following our own pointers (RFC 1035 §4.1.4).
+  #sufAt: number[] = [];
+  #sufLen: number[] = [];
 
   constructor(limit = 65535, initial = 512) {
     this.limit = limit;
@@ -66,24 +68,28 @@ export class Writer {
    * way, suffixes written here at offsets < 0x4000 are remembered for later names.
    */
   name(name: Name, compress: boolean): void {
-    const w = name.wire;
-    const keys = name.suffixKeys();
+    this.nameWire(name.wire, compress);
+  }
+
+  /** Like name(), from an uncompressed wire-form name (validated by the caller). */
+  nameWire(w: Uint8Array, compress: boolean): void {
+    const total = w.length;
     let i = 0; // offset in w of the current suffix
-    for (let k = 0; k < keys.length; k++) {
-      const suffixKey = keys[k]!;
+    while (w[i] !== 0) {
       if (compress) {
-        const at = this.#table.get(suffixKey);
-        if (at !== undefined) {
+        const at = this.#find(w, i, total - i);
+        if (at >= 0) {
           this.u16(0xc000 | at);
           return;
         }
       }
-      if (this.pos + (w.length - i) > this.limit) {
+      if (this.pos + (total - i) > this.limit) {
         throw new WireError('DUNLIN_ERR_WIRE_OVERFLOW', `message would exceed ${this.limit} octets`, this.pos);
       }
-      if (this.pos < 0x4000 && !this.#table.has(suffixKey)) {
-        this.#table.set(suffixKey, this.pos);
-        this.#order.push(suffixKey);
+      // The first occurrence of a suffix stays the target (a later equal one is never looked up).
+      if (this.pos < 0x4000 && (compress || this.#find(w, i, total - i) < 0)) {
+        this.#sufAt.push(this.pos);
+        this.#sufLen.push(total - i);
       }
       const len = w[i]!;
       this.bytes(w.subarray(i, i + len + 1));
@@ -92,11 +98,22 @@ export class Writer {
     this.u8(0);
   }
 
+  /** Offset of an earlier suffix equal (case-insensitively) to w[i..], or -1. */
+  #find(w: Uint8Array, i: number, len: number): number {
+    const at = this.#sufAt;
+    const lens = this.#sufLen;
+    for (let e = 0; e < at.length; e++) {
+      if (lens[e] === len && sameName(w, i, this.buf, at[e]!)) return at[e]!;
+    }
+    return -1;
+  }
+
   /** Empties the writer for reuse (keeps its buffer): one writer can serve many messages. */
-  reset(): void {
+  reset(limit = this.limit): void {
     this.pos = 0;
-    this.#table.clear();
-    this.#order.length = 0;
+    this.limit = limit;
+    this.#sufAt.length = 0;
+    this.#sufLen.length = 0;
   }
 
   /** A position to roll back to. */
@@ -107,12 +124,10 @@ export class Writer {
   /** Discards everything written since `mark`, including compression entries pointing there. */
   rollback(mark: number): void {
     this.pos = mark;
-    while (this.#order.length > 0) {
-      const k = this.#order[this.#order.length - 1]!;
-      const at = this.#table.get(k)!;
-      if (at < mark) break;
-      this.#table.delete(k);
-      this.#order.pop();
+    const at = this.#sufAt;
+    while (at.length > 0 && at[at.length - 1]! >= mark) {
+      at.pop();
+      this.#sufLen.pop();
     }
   }
 
@@ -124,5 +139,27 @@ export class Writer {
   /** A copy of the bytes written so far. */
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+}
+
+const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+
+/**
+ * True when the name at w[i..] equals the name written at buf[b..] (labels compared
+ * case-insensitively, RFC 4343). buf's side may end in pointers; ours always point backwards.
+ */
+function sameName(w: Uint8Array, i: number, buf: Uint8Array, b: number): boolean {
+  for (;;) {
+    let lb = buf[b]!;
+    while ((lb & 0xc0) === 0xc0) {
+      b = ((lb & 0x3f) << 8) | buf[b + 1]!;
+      lb = buf[b]!;
+    }
+    const la = w[i]!;
+    if (la !== lb) return false;
+    if (la === 0) return true;
+    for (let k = 1; k <= la; k++) if (lower(w[i + k]!) !== lower(buf[b + k]!)) return false;
+    i += la + 1;
+    b += lb + 1;
   }
 }
