@@ -91,9 +91,13 @@ export class Writer {
         this.#sufAt.push(this.pos);
         this.#sufLen.push(total - i);
       }
-      const len = w[i]!;
-      this.bytes(w.subarray(i, i + len + 1));
-      i += len + 1;
+      // Label copied octet by octet: a subarray per label would be an allocation per label.
+      const end = i + w[i]! + 1;
+      this.#ensure(end - i);
+      const buf = this.buf;
+      let p = this.pos;
+      while (i < end) buf[p++] = w[i++]!;
+      this.pos = p;
     }
     this.u8(0);
   }
