@@ -48,15 +48,14 @@ export function plainNameInto(text: string, origin: Name, wire: Uint8Array, at: 
   return total;
 }
 
-/** A dotted quad exactly as the A codec accepts it (1-3 digits, <= 255, no leading zero); -1 otherwise. */
-function ipv4Into(s: string, out: Uint8Array, at: number): number {
-  const n = s.length;
+/** s[from..to) as a dotted quad exactly as the A codec accepts it (1-3 digits, <= 255, no leading zero); 4, or -1 otherwise. */
+export function ipv4Into(s: string, from: number, to: number, out: Uint8Array, at: number): number {
   let part = 0;
   let v = 0;
   let digits = 0;
   let lead = false;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? s.charCodeAt(i) : 0x2e;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? s.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
       if (digits === 0 || v > 255 || (lead && digits > 1) || part > 3) return -1;
       out[at + part++] = v;
@@ -78,20 +77,22 @@ function hexValue(c: number): number {
   return -1;
 }
 
+const groups: number[] = [];
+
 /**
- * RFC 4291 §2.2 hex groups with at most one `::` (no embedded dotted quad: those go to the
- * codec). Returns 16 or -1.
+ * s[from..to) as RFC 4291 §2.2 hex groups with at most one `::` (no embedded dotted quad: those
+ * go to the codec). Returns 16 or -1.
  */
-function ipv6Into(s: string, out: Uint8Array, at: number): number {
-  const n = s.length;
-  if (n < 2 || n > 45) return -1;
-  const groups: number[] = [];
+export function ipv6Into(s: string, from: number, to: number, out: Uint8Array, at: number): number {
+  const n = to;
+  if (to - from < 2 || to - from > 45) return -1;
+  groups.length = 0;
   let gap = -1;
-  let i = 0;
-  if (s.charCodeAt(0) === 0x3a) {
-    if (s.charCodeAt(1) !== 0x3a) return -1;
+  let i = from;
+  if (s.charCodeAt(from) === 0x3a) {
+    if (s.charCodeAt(from + 1) !== 0x3a) return -1;
     gap = 0;
-    i = 2;
+    i = from + 2;
     if (i === n) return ipv6Fill(groups, gap, out, at);
   }
   for (;;) {
@@ -143,9 +144,9 @@ export function fastRdata(type: number, toks: readonly Token[], from: number, or
   const t0 = toks[from]!;
   switch (type) {
     case RRType.A:
-      return count === 1 && !t0.quoted ? ipv4Into(t0.text, out, 0) : -1;
+      return count === 1 && !t0.quoted ? ipv4Into(t0.text, 0, t0.text.length, out, 0) : -1;
     case RRType.AAAA:
-      return count === 1 && !t0.quoted ? ipv6Into(t0.text, out, 0) : -1;
+      return count === 1 && !t0.quoted ? ipv6Into(t0.text, 0, t0.text.length, out, 0) : -1;
     case RRType.NS:
     case RRType.CNAME:
     case RRType.PTR:

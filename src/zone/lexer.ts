@@ -100,6 +100,20 @@ export class Lexer {
     return this.#line;
   }
 
+  /** The cursor; between entries it is at the start of a physical line (the parser's fast path reads from there). */
+  get pos(): number {
+    return this.#pos;
+  }
+
+  /** The caller consumed the physical line starting at `pos`; `next` is just after its line feed, or the end of the text. */
+  consumedLine(next: number): void {
+    if (next > this.#pos && this.#src.charCodeAt(next - 1) === LF) {
+      this.#line++;
+      this.#lineStart = next;
+    }
+    this.#pos = next;
+  }
+
   #col(pos: number): number {
     return pos - this.#lineStart + 1;
   }

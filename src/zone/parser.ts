@@ -5,14 +5,14 @@ import { TextError } from '../wire/errors.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { rdataFromText } from '../wire/registry.ts';
-import { fastRdata, plainNameInto } from './fast.ts';
+import { fastRdata, ipv4Into, ipv6Into, plainNameInto } from './fast.ts';
 import { MAX_GENERATE, parseRange, parseTemplate } from './generate.ts';
 import type { Template } from './generate.ts';
 import { Lexer } from './lexer.ts';
 import type { Token } from './lexer.ts';
 import { Positions, Problems } from './problems.ts';
 import { RecordTable } from './table.ts';
-import { looksLikeTtl, parseTtl } from './ttl.ts';
+import { looksLikeTtl, MAX_TTL, parseTtl } from './ttl.ts';
 import type { ZoneProblem } from './types.ts';
 
 /** Deepest $INCLUDE nesting (BIND and Knot have similar limits; 16 is far beyond real use). */
@@ -79,6 +79,28 @@ function lookupClass(text: string): number | undefined {
 
 const NO_RDATA = new Uint8Array(0);
 
+/** Octets that send a line off the fast path: the lexer's specials, CR inside a line, and the backslash. */
+const SIMPLE_STOP = new Uint8Array(128);
+for (const c of [0x22, 0x28, 0x29, 0x3b, 0x5c, 0x0d, 0x0a]) SIMPLE_STOP[c] = 1;
+
+/** The fast path's types by mnemonic (any case); -1 for every other token. */
+function simpleType(s: string, a: number, b: number): number {
+  const n = b - a;
+  const c = s.charCodeAt(a) | 0x20;
+  const is = (word: string): boolean => {
+    for (let i = 1; i < n; i++) if ((s.charCodeAt(a + i) | 0x20) !== word.charCodeAt(i)) return false;
+    return true;
+  };
+  switch (n) {
+    case 1: return c === 0x61 ? RRType.A : -1;
+    case 2: return c === 0x6e && is('ns') ? RRType.NS : c === 0x6d && is('mx') ? RRType.MX : -1;
+    case 3: return c === 0x74 && is('txt') ? RRType.TXT : c === 0x70 && is('ptr') ? RRType.PTR : -1;
+    case 4: return c === 0x61 && is('aaaa') ? RRType.AAAA : -1;
+    case 5: return c === 0x63 && is('cname') ? RRType.CNAME : -1;
+    default: return -1;
+  }
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -89,6 +111,8 @@ class ZoneParser {
   readonly #scratch = new Uint8Array(256);
   /** RDATA of the fast paths; an RDATA is at most 65535 octets (RFC 1035 §3.2.1). */
   readonly #rdBuf = new Uint8Array(65536);
+  /** Token boundaries of the fast path's line. */
+  readonly #ts = new Int32Array(16);
   readonly #readFile: ((path: string) => string) | undefined;
   readonly #includeStack: string[] = [];
   readonly #pendingTtl: Pending[] = [];
@@ -106,7 +130,10 @@ class ZoneParser {
   parseFile(text: string, file: string, scope: Scope): void {
     const fileId = this.table.fileId(file);
     const lexer = new Lexer(text, (p) => this.problems.error(file, p.line, p.col, p.message));
-    for (let e = lexer.next(); e !== null; e = lexer.next()) {
+    for (;;) {
+      if (this.#simpleLine(text, lexer, file, fileId, scope)) continue;
+      const e = lexer.next();
+      if (e === null) break;
       const toks = e.tokens;
       const first = toks[0]!;
       if (!e.blankOwner && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
@@ -115,6 +142,151 @@ class ZoneParser {
       }
       this.#record(toks, e.blankOwner, file, fileId, scope);
     }
+  }
+
+  /**
+   * The fast path for the commonest line, `owner [ttl] [IN] type rdata` with a written owner,
+   * plain tokens (no quotes, parentheses, comments, escapes or octets above 0x7E), digit-only TTL
+   * and type A, AAAA, NS, CNAME, PTR, MX or TXT with RDATA the fast paths take. It reads the
+   * line in place (no token objects) and returns false, having changed nothing, for anything
+   * else: the lexer and #record then handle the line, with their exact problems and positions.
+   */
+  #simpleLine(src: string, lexer: Lexer, file: string, fileId: number, scope: Scope): boolean {
+    const pos = lexer.pos;
+    const len = src.length;
+    if (pos >= len) return false;
+    const c0 = src.charCodeAt(pos);
+    if (c0 <= 0x20 || c0 === 0x24 /* $ */ || SIMPLE_STOP[c0] !== 0) return false;
+    let end = src.indexOf('\n', pos);
+    if (end < 0) end = len;
+    let stop = end;
+    if (stop > pos && src.charCodeAt(stop - 1) === 0x0d) stop--;
+    if (stop - pos > 4096) return false;
+    // Token boundaries: ts[2k], ts[2k+1].
+    const ts = this.#ts;
+    let n = 0;
+    let p = pos;
+    while (p < stop) {
+      let c = src.charCodeAt(p);
+      if (c === 0x20 || c === 0x09) {
+        p++;
+        continue;
+      }
+      if (n === 8) return false;
+      ts[2 * n] = p;
+      while (p < stop) {
+        c = src.charCodeAt(p);
+        if (c === 0x20 || c === 0x09) break;
+        if (c > 0x7e || SIMPLE_STOP[c] !== 0) return false;
+        p++;
+      }
+      ts[2 * n + 1] = p;
+      n++;
+    }
+    if (n < 3) return false;
+    // [ttl] [class] in either order, then the type (#fields' rules for these tokens).
+    let ttl = -1;
+    let cls = false;
+    let k = 1;
+    let type = -1;
+    for (; k < n && type < 0; k++) {
+      const a = ts[2 * k]!;
+      const b = ts[2 * k + 1]!;
+      const c = src.charCodeAt(a);
+      if (c >= 0x30 && c <= 0x39) {
+        if (ttl >= 0 || b - a > 10) return false;
+        let v = 0;
+        for (let i = a; i < b; i++) {
+          const d = src.charCodeAt(i);
+          if (d < 0x30 || d > 0x39) return false;
+          v = v * 10 + d - 0x30;
+        }
+        if (v > MAX_TTL) return false;
+        ttl = v;
+        continue;
+      }
+      if (b - a === 2 && (c | 0x20) === 0x69 && (src.charCodeAt(a + 1) | 0x20) === 0x6e) {
+        if (cls) return false;
+        cls = true;
+        continue;
+      }
+      type = simpleType(src, a, b);
+      if (type < 0) return false;
+    }
+    if (type < 0 || k >= n) return false;
+    // RDATA into the fast buffer.
+    const out = this.#rdBuf;
+    const origin = scope.origin;
+    const rdTokens = n - k;
+    let rdLen = -1;
+    const ra = ts[2 * k]!;
+    const rb = ts[2 * k + 1]!;
+    switch (type) {
+      case RRType.A:
+        if (rdTokens === 1) rdLen = ipv4Into(src, ra, rb, out, 0);
+        break;
+      case RRType.AAAA:
+        if (rdTokens === 1) rdLen = ipv6Into(src, ra, rb, out, 0);
+        break;
+      case RRType.NS:
+      case RRType.CNAME:
+      case RRType.PTR:
+        if (rdTokens === 1) rdLen = plainNameInto(src.slice(ra, rb), origin, out, 0);
+        break;
+      case RRType.MX: {
+        if (rdTokens !== 2 || rb - ra > 5) break;
+        let v = 0;
+        for (let i = ra; i < rb; i++) {
+          const d = src.charCodeAt(i);
+          if (d < 0x30 || d > 0x39) return false;
+          v = v * 10 + d - 0x30;
+        }
+        if (v > 0xffff) break;
+        out[0] = v >>> 8;
+        out[1] = v & 0xff;
+        const l = plainNameInto(src.slice(ts[2 * k + 2], ts[2 * k + 3]), origin, out, 2);
+        if (l >= 0) rdLen = l + 2;
+        break;
+      }
+      case RRType.TXT: {
+        // Unquoted character-strings: the octets are the characters (no escapes, nothing above 0x7E here).
+        let q = 0;
+        for (let t = k; t < n; t++) {
+          const a = ts[2 * t]!;
+          const b = ts[2 * t + 1]!;
+          if (b - a > 255) return false;
+          out[q++] = b - a;
+          for (let i = a; i < b; i++) out[q++] = src.charCodeAt(i);
+        }
+        rdLen = q;
+        break;
+      }
+    }
+    if (rdLen < 0) return false;
+    // The owner: the previous one when spelled the same under the same origin (as #record does).
+    const oa = ts[0]!;
+    const ob = ts[1]!;
+    let owner = -1;
+    let ownerText: string | null = null;
+    if (scope.owner >= 0 && scope.ownerOrigin === origin && scope.ownerText.length === ob - oa && src.startsWith(scope.ownerText, oa)) {
+      owner = scope.owner;
+    } else {
+      ownerText = src.slice(oa, ob);
+      const l = plainNameInto(ownerText, origin, this.#scratch, 0);
+      if (l < 0) return false;
+      owner = this.table.intern(this.#scratch, 0, l);
+    }
+    // Committed: nothing above can fail any more.
+    if (ownerText !== null) {
+      scope.owner = owner;
+      scope.ownerText = ownerText;
+      scope.ownerOrigin = origin;
+    }
+    const tok: Token = { text: '', quoted: false, line: lexer.line, col: 1 };
+    const t = this.#ttlFor(ttl, type, NO_RDATA, scope, file, tok);
+    this.#push(owner, type, t, out, fileId, tok, file, rdLen);
+    lexer.consumedLine(end < len ? end + 1 : len);
+    return true;
   }
 
   #error(file: string, tok: Token, msg: string): void {

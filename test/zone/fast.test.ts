@@ -7,6 +7,7 @@ import { Name } from '../../src/wire/name.ts';
 import { rdataFromText } from '../../src/wire/registry.ts';
 import { fastRdata, plainNameInto } from '../../src/zone/fast.ts';
 import type { Token } from '../../src/zone/lexer.ts';
+import { parseZoneText } from '../../src/zone/parser.ts';
 
 const origin = Name.fromText('example.com.');
 const out = new Uint8Array(65536);
@@ -71,4 +72,31 @@ test('random tokens: the fast path never disagrees with the codecs', () => {
   fc.assert(fc.property(name, (s) => agrees(RRType.CNAME, tokens([s]))), { numRuns: 2000 });
   fc.assert(fc.property(fc.stringMatching(/^[0-9]{0,6}$/), name, (p, s) => agrees(RRType.MX, tokens([p, s]))), { numRuns: 1000 });
   fc.assert(fc.property(fc.array(text, { maxLength: 4 }), fc.boolean(), (ts, q) => agrees(RRType.TXT, tokens(ts, q))), { numRuns: 2000 });
+});
+
+test('whole-line fast path: the same records, problems and positions as the lexer path', () => {
+  // A comment sends a line off the fast path without changing its meaning, so every generated
+  // zone is parsed twice: as written (fast path where it applies) and with " ;" on each line.
+  const owner = fc.constantFrom('www', 'WWW', 'a.b', 'x.example.com.', 'x.Example.COM.', '@', '*', 'a..b', 'ns1', 'h-1_x', 'www', 'é', 'a\\.b');
+  const ttl = fc.constantFrom('', '300 ', '0 ', '2147483647 ', '2147483648 ', '1h ', '99999999999 ', '300 300 ');
+  const cls = fc.constantFrom('', 'IN ', 'in ', 'iN ', 'CH ', 'IN IN ');
+  const rr = fc.constantFrom(
+    'A 192.0.2.1', 'a 10.0.0.1', 'A 01.2.3.4', 'A 256.0.0.1', 'A 1.2.3.4 5', 'A', 'AAAA 2001:db8::1', 'aaaa ::', 'AAAA ::ffff:1.2.3.4', 'AAAA 1::2::3',
+    'NS ns1', 'NS ns1.example.net.', 'NS @', 'CNAME www', 'cname a..b', 'PTR host', 'MX 10 mail', 'MX 65536 mail', 'MX 1x mail', 'MX 10',
+    'TXT hello world', 'TXT x', 'TXT', 'SOA ns1 h 1 2 3 4 5', 'HINFO a b', 'TYPE1 192.0.2.9', 'A\t192.0.2.3',
+  );
+  const line = fc.tuple(owner, ttl, cls, rr).map(([o, t, c, r]) => `${o} ${t}${c}${r}`);
+  const blank = fc.constantFrom('\tA 192.0.2.7', '', '$TTL 60', '; comment', 'www 60 IN A 192.0.2.8\r');
+  const zone = fc.array(fc.oneof({ arbitrary: line, weight: 5 }, { arbitrary: blank, weight: 1 }), { minLength: 1, maxLength: 12 });
+  fc.assert(fc.property(fc.boolean(), zone, (withTtl, lines) => {
+    const head = `${withTtl ? '$TTL 3600\n' : ''}@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n`;
+    const fast = head + lines.join('\n') + '\n';
+    const slow = head + lines.map((l) => (l.startsWith('$') || l.endsWith('\r') ? l : `${l} ;`)).join('\n') + '\n';
+    const a = parseZoneText(fast, { origin, file: 'f.zone' });
+    const b = parseZoneText(slow, { origin, file: 'f.zone' });
+    assert.deepEqual(a.errors, b.errors);
+    assert.deepEqual(a.warnings, b.warnings);
+    assert.deepEqual(a.records, b.records);
+    for (let i = 0; i < a.records.length; i++) assert.deepEqual(a.positions.get(i), b.positions.get(i));
+  }), { numRuns: 1500 });
 });
