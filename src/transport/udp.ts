@@ -21,16 +21,30 @@ const UDP_CTX: QueryContext = Object.freeze({ transport: 'udp' });
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
+let lastLiteral = '';
+let lastFamily = 0;
+
 /**
  * dgram resolves the destination of every send() through `lookup`; the default (dns.lookup) defers
  * even an IP literal to the next tick. Peers of a datagram are always IP literals (rinfo.address),
  * so answer those synchronously and send at once; anything else goes to dns.lookup.
  */
 function literalLookup(address: string, options: dns.LookupOneOptions | number, cb: LookupCallback): void {
+  // Answers usually go back to the same few resolvers: remember the last literal (isIP is a regex).
+  if (address === lastLiteral) {
+    cb(null, address, lastFamily);
+    return;
+  }
   const f = net.isIP(address);
-  if (f !== 0) cb(null, address, f);
-  else if (typeof options === 'number') dns.lookup(address, options, cb);
-  else dns.lookup(address, options, cb);
+  if (f !== 0) {
+    lastLiteral = address;
+    lastFamily = f;
+    cb(null, address, f);
+  } else if (typeof options === 'number') {
+    dns.lookup(address, options, cb);
+  } else {
+    dns.lookup(address, options, cb);
+  }
 }
 
 export class UdpTransport {
