@@ -170,10 +170,44 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
   if (!getSet(apexSets, RRType.NS)) err(soa ? soa.idx[0]! : -1, `no NS records at the zone apex ${originText}`);
   const soaFirst = soa ? soa.idx[0]! : -1;
 
+  // The nearest DNAME and the topmost zone cut strictly between an owner and the apex.
+  let below = -1;
+  let dnameAbove = -1;
+  const walkAncestors = (c: number): void => {
+    below = -1;
+    dnameAbove = -1;
+    // Most zones have no cuts or DNAMEs below the apex: nothing to walk then.
+    if (!anyCutOrDname) return;
+    const at = oOff[c]!;
+    const end = at + oLen[c]!;
+    for (let p = at + arena[at]! + 1; end - p > L; p += arena[p]! + 1) {
+      const a = table.findFolded(arena, p, end - p);
+      if (a < 0) continue;
+      const fa = flags[a]!;
+      if (dnameAbove < 0 && fa & F_DNAME) dnameAbove = a;
+      if (fa & F_CUT) below = a;
+    }
+  };
+
   const order = new Uint32Array(grouped.length);
   let out = 0;
   for (let c = 0; c < owners; c++) {
     if (!(flags[c]! & F_NODE)) continue;
+    if (c !== apex && start[c + 1]! - start[c]! === 1) {
+      const i = grouped[start[c]!]!;
+      const type = table.recType[i]!;
+      if (type !== RRType.SOA && type !== RRType.NS) {
+        // Most owners have one record: then only the ancestor rules below can apply; the same checks without RRset objects.
+        walkAncestors(c);
+        if (dnameAbove >= 0) {
+          err(i, `${nameOf(c)} is below the DNAME at ${nameOf(dnameAbove)}: names below a DNAME cannot have data (RFC 6672 §2.3)`);
+        } else if (below >= 0 && type !== RRType.A && type !== RRType.AAAA) {
+          warn(i, `${nameOf(c)} ${typeToText(type)} is below the delegation at ${nameOf(below)}: occluded, never served`);
+        }
+        order[out++] = i;
+        continue;
+      }
+    }
     const sets = setsOf(c);
     const nameText = (): string => nameOf(c);
     for (const set of sets) {
@@ -200,20 +234,7 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
 
     // Ancestors between this name and the apex: DNAMEs and zone cuts above it.
     if (c !== apex) {
-      let below = -1;
-      let dnameAbove = -1;
-      // Most zones have no cuts or DNAMEs below the apex: nothing to walk then.
-      if (anyCutOrDname) {
-        const at = oOff[c]!;
-        const end = at + oLen[c]!;
-        for (let p = at + arena[at]! + 1; end - p > L; p += arena[p]! + 1) {
-          const a = table.findFolded(arena, p, end - p);
-          if (a < 0) continue;
-          const fa = flags[a]!;
-          if (dnameAbove < 0 && fa & F_DNAME) dnameAbove = a;
-          if (fa & F_CUT) below = a;
-        }
-      }
+      walkAncestors(c);
       const firstIdx = sets[0]!.idx[0]!;
       if (dnameAbove >= 0) {
         err(firstIdx, `${nameText()} is below the DNAME at ${nameOf(dnameAbove)}: names below a DNAME cannot have data (RFC 6672 §2.3)`);
