@@ -64,6 +64,7 @@ export class Connection implements TrackedConnection {
   #bytesIn = 0;
   #bytesOut = 0;
   #paused = false;
+  #noDelay = false;
   /** No more queries are answered: limit reached, bad message, peer FIN, or shutdown. */
   #ending = false;
   /** socket.end() was called. */
@@ -236,8 +237,21 @@ export class Connection implements TrackedConnection {
   #flush(): void {
     const data = this.#batch.take();
     if (data === null || this.#destroyed || this.#endSent) return;
+    // TCP_NODELAY is set before a connection's second write, not at accept: Nagle only holds back a
+    // segment while earlier data is unacknowledged, so the first answer always leaves at once, and
+    // the common one-query connection saves a setsockopt(2). From the second write on, pipelined
+    // answers must not wait for the client's delayed ACK.
+    if (this.#bytesOut !== 0 && !this.#noDelay) {
+      this.#noDelay = true;
+      this.#socket.setNoDelay(true);
+    }
     this.#bytesOut += data.length;
     this.#socket.write(data);
+    if (!this.#noDelay && this.#socket.writableLength > 0) {
+      // Part of the first answer waits in user space: its tail must not wait for an ACK either.
+      this.#noDelay = true;
+      this.#socket.setNoDelay(true);
+    }
   }
 
   #endGracefully(reason: CloseReason): void {

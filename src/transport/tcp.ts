@@ -110,7 +110,8 @@ export class TcpTransport implements ConnectionOwner {
   }
 
   #createServer(): net.Server {
-    return net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
+    // No noDelay here: Connection sets TCP_NODELAY before its second write (see #flush).
+    return net.createServer({ allowHalfOpen: true }, this.#onConnection);
   }
 
   #startListening(server: net.Server, opts: net.ListenOptions): Promise<void> {
