@@ -237,7 +237,14 @@ async function main(): Promise<number> {
     }
 
     if (o.steps.has('profile') && o.servers.includes('dunlin')) {
-      run.profile = await profileDunlin(o, small, runDir, churnCmd, churnFile);
+      try {
+        run.profile = await profileDunlin(o, small, runDir, churnCmd, churnFile);
+      } catch (err) {
+        // A failed profile must not cost the churn phase that follows.
+        const msg = `profile: ${err instanceof Error ? err.message : String(err)}`;
+        log(msg);
+        run.errors.push(msg);
+      }
     }
 
     if (o.steps.has('churn')) await phase(['churn'], false);

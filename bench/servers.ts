@@ -211,8 +211,19 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
 
 /** Starts one server pinned with taskset and waits until it answers the zone's SOA. */
 export async function startServer(id: ServerId, o: StartOptions): Promise<Running> {
+  // freePort() cannot reserve the port: another process may take it before the server binds. Retry with a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(id, o, await freePort());
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (attempt >= 3 || !/EADDRINUSE|address already in use|Address in use/i.test(msg)) throw err;
+    }
+  }
+}
+
+async function startOnce(id: ServerId, o: StartOptions, port: number): Promise<Running> {
   mkdirSync(o.dir, { recursive: true });
-  const port = await freePort();
   const { cmd, args } = command(id, o, port);
   const t0 = performance.now();
   // taskset execs the server, so the child's pid is the server's pid and its children inherit the mask.
