@@ -68,7 +68,7 @@ try {
   } else {
     let r: ReturnType<typeof loadZoneFile> | null = loadZoneFile(file, origin);
     tLoaded = performance.now();
-    problems = r;
+    problems = { errors: r.errors, warnings: r.warnings };
     n = r.records.length;
     zone = r.errors.length > 0 ? null : buildZone(origin, r.records);
     r = null;

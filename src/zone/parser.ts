@@ -146,7 +146,7 @@ class ZoneParser {
 
   /**
    * The fast path for the commonest line, `owner [ttl] [IN] type rdata` with a written owner,
-   * plain tokens (no quotes, parentheses, comments, escapes or octets above 0x7E), digit-only TTL
+   * plain tokens (no parentheses, comments, escapes or octets above 0x7E; quotes only around TXT strings), digit-only TTL
    * and type A, AAAA, NS, CNAME, PTR, MX or TXT with RDATA the fast paths take. It reads the
    * line in place (no token objects) and returns false, having changed nothing, for anything
    * else: the lexer and #record then handle the line, with their exact problems and positions.
@@ -165,6 +165,7 @@ class ZoneParser {
     // Token boundaries: ts[2k], ts[2k+1].
     const ts = this.#ts;
     let n = 0;
+    let quoted = 0; // bit k: token k was written in double quotes
     let p = pos;
     while (p < stop) {
       let c = src.charCodeAt(p);
@@ -173,6 +174,22 @@ class ZoneParser {
         continue;
       }
       if (n === 8) return false;
+      if (c === 0x22) {
+        // A quoted string without escapes: its content is the token (only TXT RDATA takes it below).
+        const q = ++p;
+        while (p < stop) {
+          c = src.charCodeAt(p);
+          if (c === 0x22) break;
+          if (c > 0x7e || c === 0x5c || c === 0x0d) return false;
+          p++;
+        }
+        if (p >= stop) return false;
+        ts[2 * n] = q;
+        ts[2 * n + 1] = p++;
+        quoted |= 1 << n;
+        n++;
+        continue;
+      }
       ts[2 * n] = p;
       while (p < stop) {
         c = src.charCodeAt(p);
@@ -183,13 +200,14 @@ class ZoneParser {
       ts[2 * n + 1] = p;
       n++;
     }
-    if (n < 3) return false;
+    if (n < 3 || quoted & 1) return false;
     // [ttl] [class] in either order, then the type (#fields' rules for these tokens).
     let ttl = -1;
     let cls = false;
     let k = 1;
     let type = -1;
     for (; k < n && type < 0; k++) {
+      if (quoted & (1 << k)) return false;
       const a = ts[2 * k]!;
       const b = ts[2 * k + 1]!;
       const c = src.charCodeAt(a);
@@ -214,6 +232,7 @@ class ZoneParser {
       if (type < 0) return false;
     }
     if (type < 0 || k >= n) return false;
+    if (type !== RRType.TXT && quoted !== 0) return false;
     // RDATA into the fast buffer.
     const out = this.#rdBuf;
     const origin = scope.origin;
@@ -249,7 +268,7 @@ class ZoneParser {
         break;
       }
       case RRType.TXT: {
-        // Unquoted character-strings: the octets are the characters (no escapes, nothing above 0x7E here).
+        // Character-strings: the octets are the characters (no escapes, nothing above 0x7E here).
         let q = 0;
         for (let t = k; t < n; t++) {
           const a = ts[2 * t]!;

@@ -77,13 +77,14 @@ test('random tokens: the fast path never disagrees with the codecs', () => {
 test('whole-line fast path: the same records, problems and positions as the lexer path', () => {
   // A comment sends a line off the fast path without changing its meaning, so every generated
   // zone is parsed twice: as written (fast path where it applies) and with " ;" on each line.
-  const owner = fc.constantFrom('www', 'WWW', 'a.b', 'x.example.com.', 'x.Example.COM.', '@', '*', 'a..b', 'ns1', 'h-1_x', 'www', 'é', 'a\\.b');
+  const owner = fc.constantFrom('"q"', 'www', 'WWW', 'a.b', 'x.example.com.', 'x.Example.COM.', '@', '*', 'a..b', 'ns1', 'h-1_x', 'www', 'é', 'a\\.b');
   const ttl = fc.constantFrom('', '300 ', '0 ', '2147483647 ', '2147483648 ', '1h ', '99999999999 ', '300 300 ');
   const cls = fc.constantFrom('', 'IN ', 'in ', 'iN ', 'CH ', 'IN IN ');
   const rr = fc.constantFrom(
     'A 192.0.2.1', 'a 10.0.0.1', 'A 01.2.3.4', 'A 256.0.0.1', 'A 1.2.3.4 5', 'A', 'AAAA 2001:db8::1', 'aaaa ::', 'AAAA ::ffff:1.2.3.4', 'AAAA 1::2::3',
     'NS ns1', 'NS ns1.example.net.', 'NS @', 'CNAME www', 'cname a..b', 'PTR host', 'MX 10 mail', 'MX 65536 mail', 'MX 1x mail', 'MX 10',
-    'TXT hello world', 'TXT x', 'TXT', 'SOA ns1 h 1 2 3 4 5', 'HINFO a b', 'TYPE1 192.0.2.9', 'A\t192.0.2.3',
+    'TXT hello world', 'TXT x', 'TXT', 'TXT "a b" c', 'TXT "" ""', 'TXT "x;y(z)"', 'TXT "a\\"b"', 'TXT "a"b', 'TXT "unterminated', 'TXT "é"', 'A "192.0.2.1"',
+    'TXT "' + 'x'.repeat(255) + '"', 'TXT "' + 'x'.repeat(256) + '"', '"1" A 192.0.2.1', 'MX 10 "mail"', 'SOA ns1 h 1 2 3 4 5', 'HINFO a b', 'TYPE1 192.0.2.9', 'A\t192.0.2.3',
   );
   const line = fc.tuple(owner, ttl, cls, rr).map(([o, t, c, r]) => `${o} ${t}${c}${r}`);
   const blank = fc.constantFrom('\tA 192.0.2.7', '', '$TTL 60', '; comment', 'www 60 IN A 192.0.2.8\r');
