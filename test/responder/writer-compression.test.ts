@@ -96,13 +96,13 @@ test('every compressed name decodes back to the name written (pointers into name
   }
   const msg = w.toBytes();
   for (const [i, n] of names.entries()) {
-    const r = new Reader(msg, starts[i]!);
+    const r = new Reader(msg, starts[i]);
     assert.equal(r.name(true).key, n.key);
   }
   // The second name reuses the first as a pointer: "www" label + pointer to offset 0.
-  assert.deepEqual([...msg.subarray(starts[1]!, starts[2]!)], [3, 0x77, 0x77, 0x77, 0xc0, 0]);
+  assert.deepEqual([...msg.subarray(starts[1], starts[2])], [3, 0x77, 0x77, 0x77, 0xc0, 0]);
   // The fourth is entirely a pointer to the third (case-insensitive match).
-  assert.deepEqual([...msg.subarray(starts[3]!, starts[4]!)], [0xc0, starts[2]!]);
+  assert.deepEqual([...msg.subarray(starts[3], starts[4])], [0xc0, starts[2]!]);
 });
 
 test('reset(limit) bounds the next message and forgets every compression target', () => {
