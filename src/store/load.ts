@@ -2,6 +2,7 @@
 import type { Name } from '../wire/name.ts';
 import { loadZoneTable } from '../zone/load.ts';
 import type { LoadOptions } from '../zone/load.ts';
+import { freeBuffer } from '../zone/table.ts';
 import type { ZoneProblem } from '../zone/types.ts';
 import { buildZoneFromTable } from './zone.ts';
 import type { Zone } from './zone.ts';
@@ -26,5 +27,9 @@ export function loadZoneIntoStore(path: string, origin: Name, opts: LoadOptions 
   const r = loadZoneTable(path, origin, opts);
   if (!r.table || r.errors.length > 0) return { origin, zone: null, recordCount: 0, errors: r.errors, warnings: r.warnings, serial: null };
   const zone = buildZoneFromTable(origin, r.table, r.order);
-  return { origin, zone, recordCount: r.order.length, errors: r.errors, warnings: r.warnings, serial: r.serial };
+  const recordCount = r.order.length;
+  // The snapshot copied what it needs: give the table's memory back now, not at some later GC.
+  r.table.release();
+  freeBuffer(r.order);
+  return { origin, zone, recordCount, errors: r.errors, warnings: r.warnings, serial: r.serial };
 }

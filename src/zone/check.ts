@@ -5,7 +5,7 @@ import type { ResourceRecord } from '../wire/record.ts';
 import { canonicalKey } from './canonical.ts';
 import type { Positions } from './problems.ts';
 import { Problems } from './problems.ts';
-import { RecordTable, sameFolded } from './table.ts';
+import { freeBuffer, RecordTable, sameFolded } from './table.ts';
 import type { ZoneLoadResult, ZoneProblem } from './types.ts';
 
 /** One RRset of the owner being checked; made per owner and dropped right after (never retained). */
@@ -291,6 +291,8 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
     }
   }
 
+  // Per-owner scratch arrays: freed now rather than at the next full collection.
+  for (const a of [inZone, start, grouped, flags]) freeBuffer(a);
   found.sort((a, b) => a.i - b.i);
   for (const f of found) {
     const p = table.position(f.i);

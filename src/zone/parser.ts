@@ -107,7 +107,7 @@ function message(e: unknown): string {
 
 class ZoneParser {
   readonly problems: Problems;
-  readonly table = new RecordTable();
+  readonly table: RecordTable;
   readonly #scratch = new Uint8Array(256);
   /** RDATA of the fast paths; an RDATA is at most 65535 octets (RFC 1035 §3.2.1). */
   readonly #rdBuf = new Uint8Array(65536);
@@ -121,8 +121,9 @@ class ZoneParser {
   #generated = 0;
   #warned1035 = false;
 
-  constructor(opts: ParseOptions) {
+  constructor(opts: ParseOptions, text: string) {
     this.problems = new Problems(opts.maxErrors);
+    this.table = RecordTable.forText(text);
     this.#readFile = opts.readFile;
     this.#includeStack.push(resolve(opts.file));
   }
@@ -610,7 +611,7 @@ export interface TableParseResult {
 
 /** Parses master-file text into a compact RecordTable (no object per record). Never throws on bad input. */
 export function parseZoneToTable(text: string, opts: ParseOptions): TableParseResult {
-  const p = new ZoneParser(opts);
+  const p = new ZoneParser(opts, text);
   const scope: Scope = { origin: opts.origin, defaultTtl: null, lastTtl: null, owner: -1, ownerText: '', ownerOrigin: null };
   p.parseFile(text, opts.file, scope);
   p.resolvePendingTtls();

@@ -13,6 +13,12 @@ function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: 
   return b;
 }
 
+/** Frees a typed array's memory now by detaching its buffer (ES2024 ArrayBuffer.prototype.transfer to length 0); every view of it becomes empty. */
+export function freeBuffer(a: { readonly buffer: ArrayBufferLike }): void {
+  const b = a.buffer as ArrayBufferLike & { readonly detached?: boolean; transfer?: (length: number) => ArrayBuffer };
+  if (b.detached === false && typeof b.transfer === 'function') b.transfer(0);
+}
+
 /** FNV-1a over wire octets folded to lower case: equal for names that differ only in case (RFC 4343). */
 export function hashWireFolded(a: Uint8Array, at: number, len: number): number {
   let h = 0x811c9dc5;
@@ -35,36 +41,69 @@ export function sameFolded(a: Uint8Array, at: number, b: Uint8Array, bt: number,
  */
 export class RecordTable {
   // Owners.
-  ownerArena = new Uint8Array(1 << 16);
+  ownerArena: Uint8Array;
   ownerArenaLen = 0;
-  ownerOff = new Uint32Array(1024);
-  ownerLen = new Uint8Array(1024);
-  ownerCanon = new Uint32Array(1024);
+  ownerOff: Uint32Array;
+  ownerLen: Uint8Array;
+  ownerCanon: Uint32Array;
   /** Folded hash per owner: probes compare it first, and growing the hash never rehashes names. */
-  ownerHash = new Uint32Array(1024);
+  ownerHash: Uint32Array;
   ownerCount = 0;
   /**
    * Open addressing, load factor <= 1/2: slot s is #hash[2s] = id + 1 (0 = empty) and #hash[2s+1] =
    * the owner's hash, side by side so a probe costs one cache miss instead of two.
    */
-  #hash = new Int32Array(2 * 2048);
-  #slots = 2048;
+  #hash: Int32Array;
+  #slots: number;
   // Records.
-  recOwner = new Uint32Array(1024);
-  recType = new Uint16Array(1024);
+  recOwner: Uint32Array;
+  recType: Uint16Array;
   /** TTL (a record still waiting for the SOA MINIMUM holds 0xffffffff until the parser resolves it, RFC 2308 §4). */
-  recTtl = new Uint32Array(1024);
-  recOff = new Uint32Array(1024);
-  recLen = new Uint16Array(1024);
-  rdArena = new Uint8Array(1 << 16);
+  recTtl: Uint32Array;
+  recOff: Uint32Array;
+  recLen: Uint16Array;
+  rdArena: Uint8Array;
   rdArenaLen = 0;
   count = 0;
   // Positions (file id into `files`, 1-based line and column).
   readonly files: string[] = [];
   readonly #fileIndex = new Map<string, number>();
-  posFile = new Uint16Array(1024);
-  posLine = new Uint32Array(1024);
-  posCol = new Uint32Array(1024);
+  posFile: Uint16Array;
+  posLine: Uint32Array;
+  posCol: Uint32Array;
+
+  /**
+   * Capacities are hints (everything grows by doubling); sizing them from the zone text up front
+   * avoids the copies, and the freed mid-sized buffers that the C allocator keeps as RSS.
+   */
+  constructor(records = 1024, rdataOctets = 1 << 16, ownerOctets = 1 << 16) {
+    const r = Math.max(16, records);
+    this.ownerArena = new Uint8Array(Math.max(256, ownerOctets));
+    this.ownerOff = new Uint32Array(r);
+    this.ownerLen = new Uint8Array(r);
+    this.ownerCanon = new Uint32Array(r);
+    this.ownerHash = new Uint32Array(r);
+    let slots = 16;
+    while (slots < 2 * r) slots *= 2;
+    this.#slots = slots;
+    this.#hash = new Int32Array(2 * slots);
+    this.recOwner = new Uint32Array(r);
+    this.recType = new Uint16Array(r);
+    this.recTtl = new Uint32Array(r);
+    this.recOff = new Uint32Array(r);
+    this.recLen = new Uint16Array(r);
+    this.rdArena = new Uint8Array(Math.max(256, rdataOctets));
+    this.posFile = new Uint16Array(r);
+    this.posLine = new Uint32Array(r);
+    this.posCol = new Uint32Array(r);
+  }
+
+  /** A table sized for zone text: about one record per line. */
+  static forText(text: string): RecordTable {
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    return new RecordTable(lines, text.length >>> 1, text.length >>> 2);
+  }
 
   fileId(file: string): number {
     let id = this.#fileIndex.get(file);
@@ -183,6 +222,22 @@ export class RecordTable {
     this.posFile[i] = file;
     this.posLine[i] = line;
     this.posCol[i] = col;
+  }
+
+  /**
+   * Frees every column now instead of at the next full garbage collection (which an idle server
+   * may not run for a long time): each buffer is detached by transferring it to length 0. The
+   * table is empty and unusable afterwards.
+   */
+  release(): void {
+    for (const a of [this.ownerArena, this.ownerOff, this.ownerLen, this.ownerCanon, this.ownerHash, this.#hash, this.recOwner, this.recType,
+      this.recTtl, this.recOff, this.recLen, this.rdArena, this.posFile, this.posLine, this.posCol]) {
+      freeBuffer(a);
+    }
+    this.count = 0;
+    this.ownerCount = 0;
+    this.ownerArenaLen = 0;
+    this.rdArenaLen = 0;
   }
 
   /** RDATA of record i (a view into the arena; copy it to keep it beyond the table). */
