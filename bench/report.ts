@@ -36,6 +36,7 @@ export interface BenchRun {
   loads: LoadResult[];
   loadTimes: LoadTimeResult[];
   errors: string[];
+  note?: string;
   profile?: { rows: SelfTime[]; totalMs: number; idleMs: number; files: number; qps: number; note: string } | undefined;
 }
 
@@ -363,7 +364,7 @@ Inputs: ${run.inputs.smallNames} names / ${run.inputs.smallRecords} records, ${r
 Churn generator: ${s.churnGenerator}.
 
 **Caveat:** this machine was shared with other jobs while these numbers were taken (see the load
-averages); treat single numbers as noisy and prefer the CPU µs columns and the ratios.
+averages); treat single numbers as noisy and prefer the CPU µs columns and the ratios.${run.note !== undefined ? `\n\n**Note on this run:** ${run.note}` : ''}
 
 ### Query loads
 

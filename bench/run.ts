@@ -34,6 +34,7 @@ const usage = `usage: node bench/run.ts [options]
   --wait-idle S           before each run, wait up to S seconds for the machine to be quiet (< 25% of one CPU busy over 0.5 s; default 0 = off)
   --profile               also run the --cpu-prof pass (same as adding profile to --only)
   --out DIR               inputs and raw JSON (default bench/out)
+  --note TEXT             a sentence about the conditions of this run, printed under the results
   --report FILE           only re-render a saved results JSON (console and docs/benchmarks.md)
   --no-doc                do not rewrite docs/benchmarks.md`;
 
@@ -74,6 +75,7 @@ function parseOptions(argv: string[]) {
       out: { type: 'string', default: join(repoRoot(), 'bench/out') },
       'no-doc': { type: 'boolean', default: false },
       report: { type: 'string' },
+      note: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -101,6 +103,7 @@ function parseOptions(argv: string[]) {
     out: resolve(values.out),
     writeDoc: !values['no-doc'],
     report: values.report,
+    note: values.note,
   };
 }
 
@@ -181,6 +184,7 @@ async function main(): Promise<number> {
   }
   if (o.report !== undefined) {
     const saved = JSON.parse(readFileSync(o.report, 'utf8')) as BenchRun;
+    if (o.note !== undefined) saved.note = o.note;
     process.stdout.write(consoleReport(saved) + '\n');
     if (o.writeDoc) {
       writeFileSync(join(repoRoot(), 'docs/benchmarks.md'), markdown(saved));
@@ -204,6 +208,7 @@ async function main(): Promise<number> {
     loads: [],
     loadTimes: [],
     errors: [],
+    ...(o.note !== undefined ? { note: o.note } : {}),
   };
   try {
     log(`generating inputs in ${o.out} (seed ${o.seed})`);
