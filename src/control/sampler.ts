@@ -4,7 +4,7 @@ import type { ControlHandlers, WorkerReport } from './types.ts';
 import type { LeakFlag, ProcessReport, SockstatResult, WorkerView } from './protocol.ts';
 import { formatPeer } from './protocol.ts';
 import type { ProcessSample, StateCounts, TcpSocketEntry } from './procfs.ts';
-import { countStates, readKernelTcp, sampleProcess, socketsOwnedBy } from './procfs.ts';
+import { countStates, kernelHasCloseWait, readKernelTcp, sampleProcess, socketsOwnedBy } from './procfs.ts';
 
 export interface SamplerOptions {
   /** A CLOSE_WAIT socket seen this long is flagged as a leak. */
@@ -79,11 +79,11 @@ export class SockstatSampler {
 
   /** Cheap periodic check: scans fds only when the kernel has CLOSE_WAIT sockets at all. */
   async tick(): Promise<void> {
-    const tcp = await readKernelTcp();
-    if (!tcp.some((e) => e.state === 'CLOSE_WAIT' && e.inode !== 0)) {
+    if (!(await kernelHasCloseWait())) {
       this.#tracker.observe(this.#now(), new Map());
       return;
     }
+    const tcp = await readKernelTcp();
     const pids = this.#allPids();
     const samples = await Promise.all(pids.map((p) => sampleProcess(p.pid)));
     this.#observe(tcp, samples);

@@ -42,7 +42,7 @@ export class ControlSetupError extends Error {
   }
 }
 
-const DEFAULTS = { idleTimeoutMs: 10_000, maxConnections: 16, leakAfterMs: 5000, sampleIntervalMs: 2000 } as const;
+const DEFAULTS = { idleTimeoutMs: 10_000, maxConnections: 16, leakAfterMs: 5000, sampleIntervalMs: 5000 } as const;
 
 function errCode(err: unknown): string | undefined {
   const c = (err as { code?: unknown } | null)?.code;
