@@ -72,8 +72,8 @@ export const SCHEMA: readonly SchemaEntry[] = [
   {
     key: 'tcp.max_queries_per_connection',
     type: { kind: 'int', min: 1, max: 1000000000 },
-    default: 10000,
-    doc: 'After answering this many queries a connection is closed gracefully (answers flushed, FIN, then close).',
+    default: 1000000,
+    doc: 'After answering this many queries a connection is closed gracefully (answers flushed, FIN, then close). Finite, but high: RFC 7766 §6.2.1 wants many queries per connection, and pipelining clients such as dnsperf lose the queries in flight at a close.',
   },
   {
     key: 'tcp.on_limit',

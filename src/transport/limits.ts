@@ -26,7 +26,7 @@ export const TCP_DEFAULTS: TcpLimits = Object.freeze({
   idleTimeoutMs: 10_000,
   readTimeoutMs: 5_000,
   maxConnections: 1_000,
-  maxQueriesPerConnection: 10_000,
+  maxQueriesPerConnection: 1_000_000,
   onLimit: 'close-idlest',
   writeBufferBytes: 256 * 1024,
   shutdownTimeoutMs: 5_000,
