@@ -461,10 +461,25 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   };
   const nodeId: number[] = []; // table owner id of each node
   const canon = table.ownerCanon;
+  // In the same pass: where each owner's records start in `order`, and how many RRsets (runs of one type) there are.
+  const realStart: number[] = [];
+  let sets = 0;
   let last = -1;
+  let lastType = -1;
   for (let k = 0; k < order.length; k++) {
-    const c = canon[table.recOwner[order[k]!]!]!;
-    if (c === last) continue;
+    const i = order[k]!;
+    const c = canon[table.recOwner[i]!]!;
+    const t = table.recType[i]!;
+    if (c === last) {
+      if (t !== lastType) {
+        sets++;
+        lastType = t;
+      }
+      continue;
+    }
+    sets++;
+    lastType = t;
+    realStart.push(k);
     last = c;
     setNode(c, nodeId.length);
     nodeId.push(c);
@@ -495,15 +510,8 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   const nodes = nodeId.length + (apexIsOwner ? 0 : 1);
   // 3. Record runs per node: `order` holds each node's records contiguously, RRset by RRset.
   const nodeRecStart = new Uint32Array(nodes + 1);
-  {
-    let k = 0;
-    for (let n = 0; n < realNodes; n++) {
-      nodeRecStart[n] = k;
-      const c = nodeId[n]!;
-      while (k < order.length && canon[table.recOwner[order[k]!]!] === c) k++;
-    }
-    for (let n = realNodes; n <= nodes; n++) nodeRecStart[n] = k;
-  }
+  for (let n = 0; n < realNodes; n++) nodeRecStart[n] = realStart[n]!;
+  for (let n = realNodes; n <= nodes; n++) nodeRecStart[n] = order.length;
   let arenaLen = 0;
   for (const id of nodeId) arenaLen += table.ownerLen[id]!;
   if (!apexIsOwner) arenaLen += originLen;
@@ -514,11 +522,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   const nodeFlags = new Uint8Array(nodes);
   const nodeFirstSet = new Uint32Array(nodes);
   const nodeSetCount = new Uint16Array(nodes);
-  // One RRset per run of equal types in `order`: count them first so the columns are exact.
-  let sets = 0;
-  for (let k = 0; k < order.length; k++) {
-    if (k === 0 || table.recType[order[k]!] !== table.recType[order[k - 1]!] || canon[table.recOwner[order[k]!]!] !== canon[table.recOwner[order[k - 1]!]!]) sets++;
-  }
+  // One RRset per run of equal types in `order` (counted above), so the columns are exact.
   const setType = new Uint16Array(sets);
   const setTtl = new Uint32Array(sets);
   const setCount = new Uint32Array(sets);

@@ -34,7 +34,7 @@ export function sameFolded(a: Uint8Array, at: number, b: Uint8Array, bt: number,
 
 /**
  * A zone's records as columns instead of one object per record (a ResourceRecord with its Name
- * and RDATA array costs ~450 octets; here a record costs ~26 octets plus its RDATA). Owners are
+ * and RDATA array costs ~450 octets; here a record costs 28 octets plus its RDATA). Owners are
  * interned once per distinct spelling: `owner` ids keep the case each record was written in,
  * `canon` maps each id to the first id of the same name ignoring case (RFC 4343), which the
  * zone checks and the store group by.
@@ -68,7 +68,7 @@ export class RecordTable {
   // Positions (file id into `files`, 1-based line and column).
   readonly files: string[] = [];
   readonly #fileIndex = new Map<string, number>();
-  posFile: Uint16Array;
+  posFile: Uint32Array;
   posLine: Uint32Array;
   posCol: Uint32Array;
 
@@ -93,7 +93,7 @@ export class RecordTable {
     this.recOff = new Uint32Array(r);
     this.recLen = new Uint16Array(r);
     this.rdArena = new Uint8Array(Math.max(256, rdataOctets));
-    this.posFile = new Uint16Array(r);
+    this.posFile = new Uint32Array(r);
     this.posLine = new Uint32Array(r);
     this.posCol = new Uint32Array(r);
   }
@@ -206,7 +206,7 @@ export class RecordTable {
       this.recTtl = grow(this.recTtl, n, (k) => new Uint32Array(k));
       this.recOff = grow(this.recOff, n, (k) => new Uint32Array(k));
       this.recLen = grow(this.recLen, n, (k) => new Uint16Array(k));
-      this.posFile = grow(this.posFile, n, (k) => new Uint16Array(k));
+      this.posFile = grow(this.posFile, n, (k) => new Uint32Array(k));
       this.posLine = grow(this.posLine, n, (k) => new Uint32Array(k));
       this.posCol = grow(this.posCol, n, (k) => new Uint32Array(k));
     }
