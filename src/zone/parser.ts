@@ -111,6 +111,8 @@ class ZoneParser {
   readonly #scratch = new Uint8Array(256);
   /** RDATA of the fast paths; an RDATA is at most 65535 octets (RFC 1035 §3.2.1). */
   readonly #rdBuf = new Uint8Array(65536);
+  /** The fast path's owner position (read at once by #ttlFor and #push, never kept): one object, not one per line. */
+  readonly #lineTok: { text: string; quoted: boolean; line: number; col: number } = { text: '', quoted: false, line: 0, col: 1 };
   /** Token boundaries of the fast path's line. */
   readonly #ts = new Int32Array(16);
   readonly #readFile: ((path: string) => string) | undefined;
@@ -302,7 +304,8 @@ class ZoneParser {
       scope.ownerText = ownerText;
       scope.ownerOrigin = origin;
     }
-    const tok: Token = { text: '', quoted: false, line: lexer.line, col: 1 };
+    const tok = this.#lineTok;
+    tok.line = lexer.line;
     const t = this.#ttlFor(ttl, type, NO_RDATA, scope, file, tok);
     this.#push(owner, type, t, out, fileId, tok, file, rdLen);
     lexer.consumedLine(end < len ? end + 1 : len);
