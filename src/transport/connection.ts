@@ -65,6 +65,8 @@ export class Connection implements TrackedConnection {
   #bytesOut = 0;
   #paused = false;
   #noDelay = false;
+  /** The 'drain' listener is added on the first backpressure pause: most connections never need it. */
+  #drainListening = false;
   /** No more queries are answered: limit reached, bad message, peer FIN, or shutdown. */
   #ending = false;
   /** socket.end() was called. */
@@ -87,7 +89,6 @@ export class Connection implements TrackedConnection {
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
-    socket.on('drain', this.#onDrain);
     socket.on('close', this.#onClose);
     owner.registry.register(this);
     this.#arm('idle');
@@ -190,6 +191,10 @@ export class Connection implements TrackedConnection {
       if (!this.#paused) {
         this.#paused = true;
         this.#socket.pause();
+        if (!this.#drainListening) {
+          this.#drainListening = true;
+          this.#socket.on('drain', this.#onDrain);
+        }
       }
       this.#state = 'writing';
       this.#arm('write');

@@ -44,8 +44,12 @@ export class TcpTransport implements ConnectionOwner {
   queries = 0;
   /** Connections accepted but not yet destroy-requested (what the limit counts). */
   readonly #live = new Set<Connection>();
-  /** Connections until their 'close' event. */
-  readonly #all = new Set<Connection>();
+  /**
+   * Connections until their 'close' event: a count, not a set. Every one that is not in #live has
+   * already had destroy() requested, so nothing ever needs to iterate them (one Set insert and delete
+   * less per connection).
+   */
+  #open = 0;
   readonly #listeners: Listener[] = [];
   readonly #reusePort: boolean;
   #closing = false;
@@ -61,7 +65,7 @@ export class TcpTransport implements ConnectionOwner {
   }
 
   get connectionCount(): number {
-    return this.#all.size;
+    return this.#open;
   }
 
   /** Connections closed because the limit was reached (refused or idlest closed). */
@@ -85,9 +89,9 @@ export class TcpTransport implements ConnectionOwner {
 
   connectionClosed(c: Connection, reason: CloseReason): void {
     this.#live.delete(c);
-    this.#all.delete(c);
+    this.#open--;
     if (this.log?.isLevelEnabled('debug') === true) this.log.debug({ conn: c.id, reason }, 'tcp connection closed');
-    if (this.#all.size === 0 && this.#drained !== null) this.#drained();
+    if (this.#open === 0 && this.#drained !== null) this.#drained();
   }
 
   /** Starts a listener; resolves with the bound address. For "::" binds, IPv6 only (IPv4 has its own listener). */
@@ -132,7 +136,7 @@ export class TcpTransport implements ConnectionOwner {
 
   #onConnection = (socket: net.Socket): void => {
     const c = new Connection(socket, this);
-    this.#all.add(c);
+    this.#open++;
     this.#live.add(c);
     if (this.#closing) {
       c.destroy('shutdown');
@@ -180,7 +184,7 @@ export class TcpTransport implements ConnectionOwner {
   #slowAccept(listener: Listener, code: string): void {
     if (listener.paused || this.#closing) return;
     listener.paused = true;
-    this.log?.warn({ code, pauseMs: SLOW_ACCEPT_MS, open: this.#all.size }, 'out of file descriptors: pausing tcp accept');
+    this.log?.warn({ code, pauseMs: SLOW_ACCEPT_MS, open: this.#open }, 'out of file descriptors: pausing tcp accept');
     listener.server.close();
     const t = setTimeout(() => {
       if (this.#closing) return;
@@ -215,7 +219,7 @@ export class TcpTransport implements ConnectionOwner {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all(this.#listeners.map((l) => closeServer(l.server)));
-    if (this.#all.size === 0) return;
+    if (this.#open === 0) return;
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
@@ -226,7 +230,7 @@ export class TcpTransport implements ConnectionOwner {
     });
     await Promise.race([drained, deadline]);
     clearTimeout(timer);
-    if (this.#all.size > 0) {
+    if (this.#open > 0) {
       this.destroy();
       await drained;
     }
@@ -236,7 +240,7 @@ export class TcpTransport implements ConnectionOwner {
   destroy(): void {
     this.#closing = true;
     for (const l of this.#listeners) if (l.server.listening) l.server.close();
-    for (const c of [...this.#all]) c.destroy('shutdown');
+    for (const c of [...this.#live]) c.destroy('shutdown');
   }
 }
 
