@@ -77,13 +77,14 @@ function compressV6(groups: string[]): string {
 }
 
 /** Parses the text of /proc/net/tcp or /proc/net/tcp6. Malformed lines are skipped, never thrown. */
-export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocketEntry[] {
+export function parseProcNetTcp(text: string, family: 4 | 6, onlyStateHex?: string): TcpSocketEntry[] {
   const out: TcpSocketEntry[] = [];
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const f = lines[i]!.trim().split(/\s+/);
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
     if (f.length < 10) continue;
+    if (onlyStateHex !== undefined && f[3] !== onlyStateHex) continue;
     try {
       const local = decodeProcAddress(f[1]!);
       const remote = decodeProcAddress(f[2]!);
@@ -182,9 +183,9 @@ export async function readRssBytes(pid: number): Promise<number | undefined> {
 }
 
 /** All TCP sockets of this network namespace, IPv4 and IPv6 (tcp6 may be absent without IPv6). */
-export async function readKernelTcp(): Promise<TcpSocketEntry[]> {
+export async function readKernelTcp(onlyStateHex?: string): Promise<TcpSocketEntry[]> {
   const read = async (file: string, family: 4 | 6): Promise<TcpSocketEntry[]> => {
-    try { return parseProcNetTcp(await readFile(file, 'utf8'), family); } catch (err) {
+    try { return parseProcNetTcp(await readFile(file, 'utf8'), family, onlyStateHex); } catch (err) {
       if (isGone(err)) return [];
       throw err;
     }

@@ -83,7 +83,8 @@ export class SockstatSampler {
       this.#tracker.observe(this.#now(), new Map());
       return;
     }
-    const tcp = await readKernelTcp();
+    // Only CLOSE_WAIT lines matter here: skip decoding the (often tens of thousands of) others.
+    const tcp = await readKernelTcp('08');
     const pids = this.#allPids();
     const samples = await Promise.all(pids.map((p) => sampleProcess(p.pid)));
     this.#observe(tcp, samples);
