@@ -2,7 +2,7 @@
 import { RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
-import type { RecordTable } from '../zone/table.ts';
+import { RecordTable } from '../zone/table.ts';
 
 /** Node flags (bit set). */
 export const NodeFlag = {
@@ -298,148 +298,34 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Builds an immutable snapshot. `records` are the checked output of the zone loader; records
- * outside `origin` are ignored, duplicates are merged and an RRset takes the TTL of its first
- * record (RFC 2181 §5.2), so a hand-made record list cannot corrupt the structure. Temporary
- * state is one Map of owner keys and a few typed arrays; the result holds no per-record objects.
+ * Builds an immutable snapshot from a record list (check-zone, tests, hand-made zones). Records
+ * outside `origin` are ignored, exact duplicates are merged and an RRset takes the TTL of its first
+ * record (RFC 2181 §5.2), so a hand-made list cannot corrupt the structure. It groups the list into
+ * the order the loader's table path produces and shares that one builder.
  */
 export function buildZone(origin: Name, records: readonly ResourceRecord[]): Zone {
-  // 1. Number the owners in first-seen order; keep each record's owner number.
-  const index = new Map<string, number>();
-  const owners: Name[] = [];
-  const recNode = new Int32Array(records.length);
-  for (let r = 0; r < records.length; r++) {
-    const rr = records[r]!;
-    if (!rr.name.isSubdomainOf(origin)) {
-      recNode[r] = -1;
-      continue;
+  const table = RecordTable.fromRecords(records.filter((rr) => rr.name.isSubdomainOf(origin)));
+  // Owner by owner (first seen, case-insensitively), RRset by RRset (first seen), duplicates dropped.
+  const owners = new Map<number, Map<number, number[]>>();
+  for (let i = 0; i < table.count; i++) {
+    const owner = table.ownerCanon[table.recOwner[i]!]!;
+    let types = owners.get(owner);
+    if (types === undefined) {
+      types = new Map();
+      owners.set(owner, types);
     }
-    let n = index.get(rr.name.key);
-    if (n === undefined) {
-      n = owners.length;
-      index.set(rr.name.key, n);
-      owners.push(rr.name);
+    const type = table.recType[i]!;
+    let set = types.get(type);
+    if (set === undefined) {
+      set = [];
+      types.set(type, set);
     }
-    recNode[r] = n;
+    const rdata = table.rdata(i);
+    if (!set.some((j) => sameBytes(table.rdata(j), rdata))) set.push(i);
   }
-  const realNodes = owners.length;
-  // 2. Empty non-terminals: every ancestor between an owner and the apex exists (RFC 4592 §2.2.2).
-  const originLabels = origin.labelCount;
-  for (let n = 0; n < realNodes; n++) {
-    const key = owners[n]!.key;
-    const offs = keyLabelOffsets(key);
-    for (let i = 1; i < offs.length - originLabels; i++) {
-      const anc = key.slice(offs[i]);
-      if (index.has(anc)) break;
-      index.set(anc, owners.length);
-      owners.push(Name.fromWire(keyBytes(anc)));
-    }
-  }
-  if (!index.has(origin.key)) {
-    index.set(origin.key, owners.length);
-    owners.push(origin);
-  }
-  index.clear();
-  const nodes = owners.length;
-  // 3. Records grouped by owner (counting sort on the owner number).
-  const start = new Uint32Array(nodes + 1);
-  for (let r = 0; r < records.length; r++) if (recNode[r]! >= 0) start[recNode[r]! + 1]!++;
-  for (let n = 0; n < nodes; n++) start[n + 1]! += start[n]!;
-  const order = new Uint32Array(start[nodes]!);
-  const fill = start.slice(0, nodes);
-  for (let r = 0; r < records.length; r++) {
-    const n = recNode[r]!;
-    if (n >= 0) order[fill[n]!++] = r;
-  }
-  // 4. Per owner: sort its records by type, merge duplicates, lay out arena and columns.
-  let arenaLen = 0;
-  for (const o of owners) arenaLen += o.wire.length;
-  for (let i = 0; i < order.length; i++) arenaLen += 2 + records[order[i]!]!.rdata.length;
-  const arena = new Uint8Array(arenaLen);
-  const nodeOwner = new Uint32Array(nodes);
-  const nodeOwnerLen = new Uint8Array(nodes);
-  const nodeFlags = new Uint8Array(nodes);
-  const nodeFirstSet = new Uint32Array(nodes);
-  const nodeSetCount = new Uint16Array(nodes);
-  let setCap = Math.max(16, Math.ceil(order.length / 2));
-  let setType = new Uint16Array(setCap);
-  let setTtl = new Uint32Array(setCap);
-  let setCount = new Uint32Array(setCap);
-  let setStart = new Uint32Array(setCap);
-  let setEnd = new Uint32Array(setCap);
-  let sets = 0;
-  let at = 0;
-  let count = 0;
-  const recs: number[] = [];
-  for (let n = 0; n < nodes; n++) {
-    const owner = owners[n]!;
-    nodeOwner[n] = at;
-    nodeOwnerLen[n] = owner.wire.length;
-    arena.set(owner.wire, at);
-    at += owner.wire.length;
-    recs.length = 0;
-    for (let i = start[n]!; i < start[n + 1]!; i++) recs.push(order[i]!);
-    // Stable by type, so RDATA keeps file order within an RRset.
-    recs.sort((x, y) => records[x]!.type - records[y]!.type || x - y);
-    let flags = n >= realNodes ? NodeFlag.ENT : 0;
-    if (owner.key === origin.key) flags = (flags & ~NodeFlag.ENT) | NodeFlag.APEX | (recs.length === 0 ? NodeFlag.ENT : 0);
-    nodeFirstSet[n] = sets;
-    let i = 0;
-    while (i < recs.length) {
-      const type = records[recs[i]!]!.type;
-      if (sets === setCap) {
-        setCap *= 2;
-        const grow = <T extends Uint16Array | Uint32Array>(a: T, mk: (n: number) => T): T => { const b = mk(setCap); b.set(a); return b; };
-        setType = grow(setType, (k) => new Uint16Array(k));
-        setTtl = grow(setTtl, (k) => new Uint32Array(k));
-        setCount = grow(setCount, (k) => new Uint32Array(k));
-        setStart = grow(setStart, (k) => new Uint32Array(k));
-        setEnd = grow(setEnd, (k) => new Uint32Array(k));
-      }
-      setType[sets] = type;
-      setTtl[sets] = records[recs[i]!]!.ttl;
-      setStart[sets] = at;
-      let rdCount = 0;
-      const first = i;
-      for (; i < recs.length && records[recs[i]!]!.type === type; i++) {
-        const rdata = records[recs[i]!]!.rdata;
-        let dup = false;
-        for (let j = first; j < i && !dup; j++) dup = sameBytes(records[recs[j]!]!.rdata, rdata);
-        if (dup) continue;
-        arena[at] = rdata.length >>> 8;
-        arena[at + 1] = rdata.length & 0xff;
-        arena.set(rdata, at + 2);
-        at += 2 + rdata.length;
-        rdCount++;
-      }
-      setEnd[sets] = at;
-      setCount[sets] = rdCount;
-      count += rdCount;
-      sets++;
-      if (type === RRType.CNAME) flags |= NodeFlag.CNAME;
-      else if (type === RRType.DNAME) flags |= NodeFlag.DNAME;
-      else if (type === RRType.NS && !(flags & NodeFlag.APEX)) flags |= NodeFlag.DELEGATION;
-    }
-    nodeSetCount[n] = sets - nodeFirstSet[n]!;
-    nodeFlags[n] = flags;
-  }
-  // 5. The hash table: load factor at most 1/2.
-  let cap = 16;
-  while (cap < nodes * 2) cap *= 2;
-  const table = new Int32Array(cap);
-  for (let n = 0; n < nodes; n++) {
-    let slot = hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!) & (cap - 1);
-    while (table[slot] !== 0) slot = (slot + 1) & (cap - 1);
-    table[slot] = n + 1;
-  }
-  const columns: Columns = {
-    arena: at === arena.length ? arena : arena.slice(0, at),
-    nodeOwner, nodeOwnerLen, nodeFlags, nodeFirstSet, nodeSetCount,
-    setType: setType.slice(0, sets), setTtl: setTtl.slice(0, sets), setCount: setCount.slice(0, sets),
-    setStart: setStart.slice(0, sets), setEnd: setEnd.slice(0, sets),
-    table,
-  };
-  return new Zone(origin, columns, count);
+  const order: number[] = [];
+  for (const types of owners.values()) for (const set of types.values()) order.push(...set);
+  return buildZoneFromTable(origin, table, Uint32Array.from(order));
 }
 
 /**
