@@ -146,7 +146,7 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 /** The columns a zone is made of; every array is indexed by node or by RRset number. */
-interface Columns {
+export interface Columns {
   arena: Uint8Array;
   nodeOwner: Uint32Array; // arena offset of the case-preserved owner wire name
   nodeOwnerLen: Uint8Array;
@@ -166,6 +166,22 @@ interface Columns {
  * costs about 20 octets of columns and hash slot plus its owner name in the arena; an RRset 18
  * octets plus its RDATA, so a million records fit in roughly a hundred megabytes.
  */
+/**
+ * A zone version as plain data over SharedArrayBuffers: posting it to a worker thread shares the
+ * memory (structured clone of a SharedArrayBuffer-backed view copies no octet), so every serving
+ * thread reads the one copy the writer built. Opaque to everything outside src/store.
+ */
+export interface ZoneImage {
+  readonly origin: Uint8Array;
+  readonly columns: Columns;
+  readonly recordCount: number;
+}
+
+/** A typed array over a SharedArrayBuffer (zone columns are built once and read by every thread). */
+function shared<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(Ctor: { new (b: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
+  return new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT));
+}
+
 export class Zone {
   readonly origin: Name;
   readonly serial: number;
@@ -185,6 +201,16 @@ export class Zone {
     const soa = this.#soa?.first();
     // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13).
     this.serial = soa && soa.length >= 20 ? readU32(soa, soa.length - 20) : 0;
+  }
+
+  /** This version as shareable data (see ZoneImage). */
+  image(): ZoneImage {
+    return { origin: this.origin.wire, columns: this.#c, recordCount: this.recordCount };
+  }
+
+  /** A reader over an image posted from another thread (no copy). */
+  static fromImage(img: ZoneImage): Zone {
+    return new Zone(Name.fromWire(img.origin), img.columns, img.recordCount);
   }
 
   #find(key: string): number {
@@ -402,18 +428,18 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   for (const id of nodeId) arenaLen += table.ownerLen[id]!;
   if (!apexIsOwner) arenaLen += originLen;
   for (let k = 0; k < order.length; k++) arenaLen += 2 + table.recLen[order[k]!]!;
-  const arena = new Uint8Array(arenaLen);
-  const nodeOwner = new Uint32Array(nodes);
-  const nodeOwnerLen = new Uint8Array(nodes);
-  const nodeFlags = new Uint8Array(nodes);
-  const nodeFirstSet = new Uint32Array(nodes);
-  const nodeSetCount = new Uint16Array(nodes);
+  const arena = shared(Uint8Array, arenaLen);
+  const nodeOwner = shared(Uint32Array, nodes);
+  const nodeOwnerLen = shared(Uint8Array, nodes);
+  const nodeFlags = shared(Uint8Array, nodes);
+  const nodeFirstSet = shared(Uint32Array, nodes);
+  const nodeSetCount = shared(Uint16Array, nodes);
   // One RRset per run of equal types in `order` (counted above), so the columns are exact.
-  const setType = new Uint16Array(sets);
-  const setTtl = new Uint32Array(sets);
-  const setCount = new Uint32Array(sets);
-  const setStart = new Uint32Array(sets);
-  const setEnd = new Uint32Array(sets);
+  const setType = shared(Uint16Array, sets);
+  const setTtl = shared(Uint32Array, sets);
+  const setCount = shared(Uint32Array, sets);
+  const setStart = shared(Uint32Array, sets);
+  const setEnd = shared(Uint32Array, sets);
   const runs: number[] = []; // [type, from, to) triples of one node
   const runOrder: number[] = [];
   const rd = table.rdArena;
@@ -487,7 +513,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   // 4. The hash table: load factor at most 1/2.
   let cap = 16;
   while (cap < nodes * 2) cap *= 2;
-  const hashTable = new Int32Array(cap);
+  const hashTable = shared(Int32Array, cap);
   for (let n = 0; n < nodes; n++) {
     // The table already hashed every owner with the same folded FNV-1a as hashWire.
     const h = n < nodeId.length ? table.ownerHash[nodeId[n]!]! : hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!);
