@@ -1,14 +1,12 @@
-// Owns `dunlin serve`: flags and config file into one Config, then the primary (or, in a forked worker, the worker).
-import cluster from 'node:cluster';
+// Owns `dunlin serve`: flags and config file into one Config, then the main thread (which starts the serving threads).
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config, ConfigOverrides } from '../config/load.ts';
 import { createLogger } from '../log/index.ts';
-import { ENV_WORKER_CONFIG, ENV_WORKER_INDEX } from '../server/ipc.ts';
 
 const usage = `usage: dunlin serve [--config FILE] [options]
 
-Serves the configured zones over UDP and TCP with one worker process per CPU.
-Prints one line to stdout when every worker listens:
+Serves the configured zones over UDP and TCP with one worker thread per CPU,
+sharing one copy of every zone. Prints one line to stdout when every worker listens:
   dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID
 Logs (JSON) go to stderr. Flags override the config file (docs/configuration.md).
 
@@ -16,7 +14,7 @@ options:
   --config FILE          YAML config file
   --listen IP:PORT       listen address, UDP and TCP (repeatable; IPv6 as [::1]:5300; port 0 = any free port)
   --zone NAME=FILE       serve zone NAME from FILE (repeatable; replaces the file's zones)
-  --workers N            worker processes (default: number of CPUs)
+  --workers N            serving threads (default: number of CPUs)
   --control PATH         control socket for dunlin sockstat
   --metrics IP:PORT      Prometheus metrics on a loopback address
   --log-level LEVEL      fatal, error, warn, info, debug, trace, silent
@@ -85,26 +83,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs {
   return out;
 }
 
-async function runWorkerProcess(): Promise<number> {
-  const config = JSON.parse(process.env[ENV_WORKER_CONFIG] ?? 'null') as Config | null;
-  const index = Number(process.env[ENV_WORKER_INDEX] ?? '0');
-  if (config === null) {
-    process.stderr.write('dunlin: worker started without configuration\n');
-    return 1;
-  }
-  const log = createLogger({ level: config.log.level, name: 'dunlin', base: { worker: index } });
-  const { runWorker } = await import('../server/worker.ts');
-  try {
-    return await runWorker(config, index, log);
-  } catch (err) {
-    log.fatal({ err }, 'worker failed');
-    process.disconnect?.();
-    return 1;
-  }
-}
-
 export async function main(args: string[]): Promise<number> {
-  if (cluster.isWorker) return runWorkerProcess();
   let parsed: ServeArgs;
   try {
     parsed = parseServeArgs(args);

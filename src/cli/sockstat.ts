@@ -8,9 +8,10 @@ import { CLOSE_REASONS } from '../transport/registry-types.ts';
 
 const usage = `usage: dunlin sockstat [--socket PATH] [--json] [--watch] [--interval MS] [--limit N]
 
-Shows a running server's TCP connections (oldest first, per worker), close reasons,
-each process's open fds against its RLIMIT_NOFILE, the kernel's TCP states of the
-sockets each process holds, and CLOSE_WAIT sockets that persist (leaks).
+Shows a running server's TCP connections (oldest first, per worker thread), close
+reasons, the process's open fds against its RLIMIT_NOFILE, the kernel's TCP states
+of the sockets it holds, sockets no worker registry knows, and CLOSE_WAIT sockets
+that persist (leaks).
 
   --socket PATH   control socket (default ${defaultControlSocketPath()})
   --json          print the raw sample as JSON (one line per sample with --watch)
@@ -49,14 +50,13 @@ function states(counts: Partial<Record<string, number>>): string {
 }
 
 function processName(p: ProcessReport): string {
-  return p.role === 'primary' ? 'primary' : `worker ${p.worker ?? '?'}`;
+  return p.role === 'primary' ? 'server' : 'other';
 }
 
 function renderWorker(w: WorkerView): string {
   const lines: string[] = [];
-  lines.push(`worker ${w.worker} (pid ${w.pid}): ${w.openTotal} open [${states(w.byState)}]  accepted ${w.accepted}  queries udp ${w.udpQueries} tcp ${w.tcpQueries}`);
-  const untracked = w.untracked > 0 ? `, ${w.untracked} NOT in the registry (a leak if it persists)` : '';
-  lines.push(`  kernel: ${w.kernelConnections} TCP connection socket(s) held${untracked}`);
+  lines.push(`worker ${w.worker} (thread ${w.threadId}): ${w.openTotal} open [${states(w.byState)}]  accepted ${w.accepted}  queries udp ${w.udpQueries} tcp ${w.tcpQueries}`);
+  lines.push(`  kernel: ${w.kernelConnections} of its connections seen as TCP sockets of the process`);
   lines.push(`  closed by reason: ${CLOSE_REASONS.map((r) => `${r}=${w.closedByReason[r]}`).join(' ')}`);
   if (w.connections.length > 0) {
     const rows = [['ID', 'STATE', 'PEER', 'AGE', 'IDLE', 'IN', 'OUT', 'QUERIES']];
@@ -84,6 +84,8 @@ export function renderSockstat(s: SockstatResult, socketPath: string): string {
   out.push(table(rows, new Set([1, 2, 3, 4, 5, 6])));
   for (const p of s.processes) {
     if (p.fdPercent !== null && p.fdPercent >= 80) out.push(`WARNING: ${processName(p)} (pid ${p.pid}) uses ${p.fdPercent}% of its fd limit`);
+    const untracked = p.untracked > 0 ? `, ${p.untracked} NOT in any worker registry (a leak if it persists)` : '';
+    out.push(`${processName(p)} (pid ${p.pid}): ${p.kernelConnections} TCP connection socket(s) held${untracked}`);
   }
   out.push('');
   for (const w of s.workers) out.push(renderWorker(w), '');

@@ -1,19 +1,20 @@
 // Owns the control channel's wire protocol: newline-delimited JSON requests and responses, and result shapes.
 import type { CloseReason, ConnectionSnapshot, ConnState } from '../transport/registry-types.ts';
 import type { FdKind, StateCounts } from './procfs.ts';
+import type { WorkerThreadInfo, ZoneResult } from './types.ts';
 
 /** Largest request line the server accepts; larger input gets `too-large` and the connection is closed. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 /** Largest response line the client accepts (a sockstat of many thousand connections is a few MB). */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-export const COMMANDS = ['sockstat', 'reload', 'status'] as const;
+export const COMMANDS = ['sockstat', 'reload', 'status', 'zones', 'crash-worker'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ControlRequest {
   readonly key: string;
   readonly command: Command;
-  readonly args?: { readonly limit?: number };
+  readonly args?: { readonly limit?: number; readonly worker?: number };
 }
 
 export const ERROR_CODES = ['bad-request', 'too-large', 'unauthorized', 'unknown-command', 'busy', 'internal'] as const;
@@ -24,14 +25,19 @@ export type ControlResponse =
   | { readonly ok: false; readonly error: { readonly code: ControlErrorCode; readonly message: string } };
 
 export interface StatusResult {
+  /** The server process. */
   readonly primary: number;
+  /** Other processes sockstat inspects (none: serving threads live in the server process). */
   readonly workers: readonly number[];
+  /** The serving threads running now. */
+  readonly threads: readonly WorkerThreadInfo[];
   readonly startedAt: string;
   readonly uptimeMs: number;
 }
 
 export interface ReloadResult {
   readonly summary: readonly string[];
+  readonly results: readonly ZoneResult[];
 }
 
 /** One process as the kernel sees it (the primary or a worker). */
@@ -50,6 +56,10 @@ export interface ProcessReport {
   /** Kernel TCP states of the sockets this process holds an fd for. */
   readonly tcpStates: StateCounts;
   readonly listening: readonly string[];
+  /** TCP connection sockets (not LISTEN) this process holds. */
+  readonly kernelConnections: number;
+  /** Of those, how many have a peer no worker registry lists: fds no code path tracks (or a race at the sample instant). */
+  readonly untracked: number;
 }
 
 /** A socket the kernel has kept in CLOSE_WAIT (peer closed, we did not) longer than `leakAfterMs`. */
@@ -66,6 +76,7 @@ export interface LeakFlag {
 
 export interface WorkerView {
   readonly pid: number;
+  readonly threadId: number;
   readonly worker: number;
   readonly openTotal: number;
   readonly byState: Partial<Record<ConnState, number>>;
@@ -75,10 +86,8 @@ export interface WorkerView {
   readonly closedByReason: Readonly<Record<CloseReason, number>>;
   readonly udpQueries: number;
   readonly tcpQueries: number;
-  /** TCP connection sockets (not LISTEN) the kernel says this worker holds. */
+  /** TCP connection sockets (not LISTEN) of this process that the kernel shows and this worker's registry lists. */
   readonly kernelConnections: number;
-  /** Of those, how many have a peer the registry does not list: fds no code path tracks (or a race at the sample instant). */
-  readonly untracked: number;
 }
 
 export interface SockstatResult {
@@ -87,7 +96,7 @@ export interface SockstatResult {
   readonly leakAfterMs: number;
   readonly processes: readonly ProcessReport[];
   readonly workers: readonly WorkerView[];
-  /** Pids the server knows as workers that did not answer the report request in time. */
+  /** Indexes of serving threads that did not answer the report request in time. */
   readonly silentWorkers: readonly number[];
   /** Sockets on our listening ports that no process holds any more (TIME_WAIT, FIN_WAIT2 after our close). */
   readonly orphans: StateCounts;

@@ -1,5 +1,5 @@
 // Owns building a sockstat sample: worker registries joined with the kernel's fds and TCP states, and CLOSE_WAIT leak tracking.
-import type { ConnState } from '../transport/registry-types.ts';
+import type { ConnectionSnapshot, ConnState } from '../transport/registry-types.ts';
 import type { ControlHandlers, WorkerReport } from './types.ts';
 import type { LeakFlag, ProcessReport, SockstatResult, WorkerView } from './protocol.ts';
 import { formatPeer } from './protocol.ts';
@@ -44,18 +44,32 @@ function stripMapped(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+/** The peer of a kernel socket the way the transport registry writes it. */
+function peerOf(e: TcpSocketEntry): string {
+  return formatPeer(stripMapped(e.remoteAddr), e.remotePort);
+}
+
+/** Peers the registries of these reports list, each mapped to its connection. */
+function registryPeers(reports: readonly WorkerReport[]): Map<string, ConnectionSnapshot> {
+  const m = new Map<string, ConnectionSnapshot>();
+  for (const r of reports) for (const c of r.registry.open) m.set(c.peer, c);
+  return m;
+}
+
+/**
+ * One serving thread. Threads share the process's descriptor table, so the kernel cannot say which
+ * thread holds a socket: a kernel connection counts for the thread whose registry lists its peer.
+ */
 function workerView(r: WorkerReport, limit: number, held: readonly TcpSocketEntry[]): WorkerView {
   const byState: Partial<Record<ConnState, number>> = {};
   for (const c of r.registry.open) byState[c.state] = (byState[c.state] ?? 0) + 1;
   const oldest = [...r.registry.open].sort((a, b) => b.ageMs - a.ageMs).slice(0, limit);
-  const known = new Set(r.registry.open.map((c) => c.peer));
-  const conns = held.filter((e) => e.state !== 'LISTEN');
+  const known = registryPeers([r]);
   return {
-    pid: r.pid, worker: r.worker, openTotal: r.registry.open.length, byState, connections: oldest,
+    pid: r.pid, threadId: r.threadId, worker: r.worker, openTotal: r.registry.open.length, byState, connections: oldest,
     accepted: r.registry.accepted, closedByReason: r.registry.closedByReason,
     udpQueries: r.udpQueries, tcpQueries: r.tcpQueries,
-    kernelConnections: conns.length,
-    untracked: conns.filter((e) => !known.has(formatPeer(stripMapped(e.remoteAddr), e.remotePort))).length,
+    kernelConnections: held.filter((e) => e.state !== 'LISTEN' && known.has(peerOf(e))).length,
   };
 }
 
@@ -99,7 +113,9 @@ export class SockstatSampler {
     ]);
     const now = this.#now();
     const owned = this.#observe(tcp, samples);
-    const workerByPid = new Map(reports.map((r) => [r.pid, r]));
+    // Every serving thread reports the one server pid; a pid without reports is a process no registry covers.
+    const peersByPid = new Map<number, Map<string, ConnectionSnapshot>>();
+    for (const p of pids) peersByPid.set(p.pid, registryPeers(reports.filter((r) => r.pid === p.pid)));
 
     const listenPorts = new Set<number>();
     const processes: ProcessReport[] = pids.map((p, i) => {
@@ -110,10 +126,12 @@ export class SockstatSampler {
       const soft = s?.fdLimit?.soft;
       const hard = s?.fdLimit?.hard;
       const softN = typeof soft === 'number' ? soft : null;
+      const conns = mine.filter((e) => e.state !== 'LISTEN');
+      const known = peersByPid.get(p.pid)!;
       return {
         pid: p.pid,
         role: p.role,
-        worker: p.role === 'primary' ? 0 : (workerByPid.get(p.pid)?.worker ?? null),
+        worker: p.role === 'primary' ? 0 : null,
         alive: s !== undefined,
         fds: s?.fds.count ?? 0,
         fdKinds: s?.fds.kinds ?? null,
@@ -123,6 +141,8 @@ export class SockstatSampler {
         rssBytes: s?.rssBytes ?? null,
         tcpStates: countStates(mine),
         listening: listening.map((e) => formatPeer(e.localAddr, e.localPort)),
+        kernelConnections: conns.length,
+        untracked: conns.filter((e) => !known.has(peerOf(e))).length,
       };
     });
 
@@ -137,8 +157,8 @@ export class SockstatSampler {
         if (e.state !== 'CLOSE_WAIT') continue;
         const first = this.#tracker.firstSeen(e.inode) ?? now;
         if (now - first < this.#leakAfterMs) continue;
-        const peer = formatPeer(stripMapped(e.remoteAddr), e.remotePort);
-        const conn = workerByPid.get(pid)?.registry.open.find((c) => c.peer === peer);
+        const peer = peerOf(e);
+        const conn = peersByPid.get(pid)?.get(peer);
         leaks.push({
           pid, inode: e.inode, local: formatPeer(e.localAddr, e.localPort), peer,
           firstSeen: new Date(first).toISOString(), ageMs: now - first, registryState: conn?.state ?? null,
@@ -147,14 +167,15 @@ export class SockstatSampler {
     }
     leaks.sort((a, b) => b.ageMs - a.ageMs);
 
-    const reported = new Set(reports.map((r) => r.pid));
+    const reported = new Set(reports.map((r) => r.worker));
+    const threads = this.#handlers.threads?.() ?? [];
     return {
       time: new Date(now).toISOString(),
       uptimeMs: now - this.#startedAt,
       leakAfterMs: this.#leakAfterMs,
       processes,
       workers: [...reports].sort((a, b) => a.worker - b.worker).map((r) => workerView(r, limit, owned.get(r.pid) ?? [])),
-      silentWorkers: pids.filter((p) => p.role === 'worker' && !reported.has(p.pid)).map((p) => p.pid),
+      silentWorkers: threads.filter((t) => !reported.has(t.worker)).map((t) => t.worker),
       orphans,
       leaks,
     };

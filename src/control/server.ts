@@ -5,7 +5,7 @@ import { chmod, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ControlHandlers } from './types.ts';
 import { controlKeyPath } from './paths.ts';
-import { COMMANDS, MAX_REQUEST_BYTES, type Command, type ControlErrorCode, type ControlResponse, type StatusResult } from './protocol.ts';
+import { COMMANDS, MAX_REQUEST_BYTES, type Command, type ControlErrorCode, type ControlResponse, type ReloadResult, type StatusResult } from './protocol.ts';
 import { SockstatSampler } from './sampler.ts';
 
 export interface ControlLog {
@@ -117,6 +117,9 @@ function keyMatches(expected: Buffer, presented: unknown): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** Commands every server offers (crash-worker exists only under DUNLIN_TEST_HOOKS=1). */
+const PUBLIC_COMMANDS = COMMANDS.filter((c) => c !== 'crash-worker');
+
 class RequestError extends Error {
   readonly code: ControlErrorCode;
   constructor(code: ControlErrorCode, message: string) {
@@ -145,24 +148,34 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     return p;
   };
 
-  const run = async (command: Command, args: { limit?: number }): Promise<unknown> => {
+  const run = async (command: Command, args: { limit?: number; worker?: number }): Promise<unknown> => {
     switch (command) {
       case 'status': {
         const p = handlers.pids();
         const s: StatusResult = {
-          primary: p.primary, workers: p.workers,
+          primary: p.primary, workers: p.workers, threads: handlers.threads?.() ?? [],
           startedAt: new Date(sampler.startedAt).toISOString(), uptimeMs: Date.now() - sampler.startedAt,
         };
         return s;
       }
       case 'sockstat':
         return sampler.sample(args.limit);
-      case 'reload':
-        return { summary: await handlers.reload() };
+      case 'reload': {
+        const r: ReloadResult = await handlers.reload();
+        return r;
+      }
+      case 'zones':
+        return { zones: handlers.zones?.() ?? [] };
+      case 'crash-worker': {
+        // Only a server started with DUNLIN_TEST_HOOKS=1 offers this; to every other it does not exist.
+        if (!handlers.crashWorker) throw new RequestError('unknown-command', `unknown command; expected one of ${PUBLIC_COMMANDS.join(', ')}`);
+        const worker = args.worker ?? 1;
+        return { crashed: handlers.crashWorker(worker), worker };
+      }
     }
   };
 
-  const parse = (line: string): { command: Command; args: { limit?: number } } => {
+  const parse = (line: string): { command: Command; args: { limit?: number; worker?: number } } => {
     let req: unknown;
     try { req = JSON.parse(line); } catch {
       throw new RequestError('bad-request', 'request is not valid JSON');
@@ -172,9 +185,9 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     if (!keyMatches(key, r['key'])) throw new RequestError('unauthorized', 'missing or wrong key');
     const command = r['command'];
     if (typeof command !== 'string' || !(COMMANDS as readonly string[]).includes(command)) {
-      throw new RequestError('unknown-command', `unknown command; expected one of ${COMMANDS.join(', ')}`);
+      throw new RequestError('unknown-command', `unknown command; expected one of ${PUBLIC_COMMANDS.join(', ')}`);
     }
-    const args: { limit?: number } = {};
+    const args: { limit?: number; worker?: number } = {};
     const a = r['args'];
     if (a !== undefined) {
       if (typeof a !== 'object' || a === null) throw new RequestError('bad-request', 'args must be an object');
@@ -184,6 +197,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
           throw new RequestError('bad-request', 'args.limit must be an integer 0..1000000');
         }
         args.limit = limit;
+      }
+      const worker = (a as Record<string, unknown>)['worker'];
+      if (worker !== undefined) {
+        if (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 1 || worker > 1024) {
+          throw new RequestError('bad-request', 'args.worker must be an integer 1..1024');
+        }
+        args.worker = worker;
       }
     }
     return { command: command as Command, args };

@@ -1,21 +1,54 @@
-// Owns the contract between the server process model and the control channel (sockstat, reload).
+// Owns the contract between the server process model and the control channel (sockstat, reload, status).
 import type { RegistrySnapshot } from '../transport/registry-types.ts';
 
-/** What one worker process reports about itself. */
+/** What one serving thread reports about itself. */
 export interface WorkerReport {
+  /** The server process (every serving thread shares it). */
   readonly pid: number;
+  readonly threadId: number;
   readonly worker: number; // 1-based worker index
   readonly registry: RegistrySnapshot;
   readonly udpQueries: number;
   readonly tcpQueries: number;
 }
 
-/** Callbacks the server hands to the control server; each runs in the primary process. */
+/** A serving thread the server runs now. */
+export interface WorkerThreadInfo {
+  readonly worker: number;
+  readonly threadId: number;
+}
+
+/** The outcome of loading one zone: a typed value, never a string to grep (a zone may be named error.example.). */
+export type ZoneResult =
+  | { readonly zone: string; readonly status: 'loaded'; readonly serial: number; readonly previousSerial: number | null; readonly records: number; readonly ms: number }
+  | { readonly zone: string; readonly status: 'unchanged'; readonly serial: number | null; readonly stillFailing: string | null }
+  | { readonly zone: string; readonly status: 'failed'; readonly problems: readonly string[]; readonly errorCount: number; readonly servingSerial: number | null };
+
+/** One zone's state in the writer. */
+export interface ZoneStatus {
+  readonly zone: string;
+  readonly file: string;
+  readonly serial: number | null;
+  readonly records: number;
+  readonly loadedAt: string | null;
+  readonly last: ZoneResult | null;
+}
+
+/** Callbacks the server hands to the control server; each runs in the main thread. */
 export interface ControlHandlers {
-  /** Collects a report from every live worker (bounded by a timeout; missing workers are omitted). */
+  /** Collects a report from every live serving thread (bounded by a timeout; missing threads are omitted). */
   workers(): Promise<WorkerReport[]>;
-  /** Reloads zones whose files changed; resolves with a human-readable summary per zone. */
-  reload(): Promise<string[]>;
-  /** Process ids: the primary and each worker. */
+  /** Reloads zones whose files changed: one typed result per zone, and a human-readable line each. */
+  reload(): Promise<{ readonly summary: readonly string[]; readonly results: readonly ZoneResult[] }>;
+  /**
+   * Processes whose descriptors and sockets sockstat inspects: the server process, plus any helper
+   * processes (Dunlin's own serving threads live inside the server process, so it lists none).
+   */
   pids(): { primary: number; workers: number[] };
+  /** Serving threads running now. */
+  threads?(): WorkerThreadInfo[];
+  /** Every configured zone's state. */
+  zones?(): ZoneStatus[];
+  /** Test hook (present only with DUNLIN_TEST_HOOKS=1): an uncaught exception in one serving thread. */
+  crashWorker?(index: number): boolean;
 }

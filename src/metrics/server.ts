@@ -1,12 +1,10 @@
 // Owns the Prometheus endpoint in the primary: loopback-only HTTP, optional bearer token, workers' metrics aggregated.
-import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
 import { countStates, readKernelTcp, sampleProcess, socketsOwnedBy, type TcpState } from '../control/procfs.ts';
 import { METRICS } from './names.ts';
-import { METRICS_REQUEST, METRICS_RESPONSE } from './worker.ts';
 
 export interface MetricsLog {
   info(o: object, msg?: string): void;
@@ -19,8 +17,12 @@ export interface MetricsServerOptions {
   readonly listen: string;
   readonly token?: string;
   readonly log: MetricsLog;
-  /** Server pids; defaults to this process and `cluster.workers`. */
+  /** Processes to sample from /proc; defaults to this process alone. */
   readonly pids?: () => { primary: number; workers: readonly number[] };
+  /** Every serving thread's metrics as JSON (the threads that answered within `timeoutMs`; see requestWorkerMetrics). */
+  readonly collect: (timeoutMs: number) => Promise<object[][]>;
+  /** A registry of this thread merged into every scrape (the zone gauges of the writer). */
+  readonly local?: Registry;
   /** How long to wait for each worker's metrics (default 2 s); a silent worker is left out of that scrape. */
   readonly workerTimeoutMs?: number;
 }
@@ -56,40 +58,12 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/** Asks every connected worker for its metrics JSON; resolves with the ones that answered in time. */
-function collectWorkers(timeoutMs: number, nextId: () => number): Promise<object[][]> {
-  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
-  return Promise.all(workers.map((w) => new Promise<object[] | undefined>((resolve) => {
-    const id = nextId();
-    const done = (v: object[] | undefined): void => {
-      clearTimeout(timer);
-      w!.off('message', onMessage);
-      w!.off('exit', onExit);
-      resolve(v);
-    };
-    const onMessage = (m: unknown): void => {
-      const r = m as { type?: unknown; id?: unknown; metrics?: unknown };
-      if (r.type === METRICS_RESPONSE && r.id === id) done(Array.isArray(r.metrics) ? r.metrics as object[] : undefined);
-    };
-    const onExit = (): void => done(undefined);
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    timer.unref();
-    w!.on('message', onMessage);
-    w!.once('exit', onExit);
-    try { w!.send({ type: METRICS_REQUEST, id }); } catch { done(undefined); }
-  }))).then((all) => all.filter((x): x is object[] => x !== undefined));
-}
-
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const { host, port } = parseLoopbackListen(opts.listen);
   const log = opts.log;
   const tokenDigest = opts.token !== undefined && opts.token !== '' ? digest(opts.token) : undefined;
   const timeoutMs = opts.workerTimeoutMs ?? 2000;
-  const pids = opts.pids ?? (() => ({
-    primary: process.pid,
-    workers: Object.values(cluster.workers ?? {}).map((w) => w?.process.pid).filter((p): p is number => p !== undefined),
-  }));
-  let seq = 0;
+  const pids = opts.pids ?? (() => ({ primary: process.pid, workers: [] }));
 
   const primary = new Registry();
   const labels = ['role', 'pid'] as const;
@@ -132,10 +106,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const scrape = (): Promise<{ body: string; type: string }> => {
     inflight ??= (async () => {
       try {
-        const [workers] = await Promise.all([collectWorkers(timeoutMs, () => ++seq), sampleProcesses()]);
+        const [workers] = await Promise.all([opts.collect(timeoutMs), sampleProcesses()]);
         reporting.set(workers.length);
         const own = await primary.getMetricsAsJSON();
-        const merged = AggregatorRegistry.aggregate([...workers, own]);
+        const local = opts.local ? [await opts.local.getMetricsAsJSON()] : [];
+        const merged = AggregatorRegistry.aggregate([...workers, ...local, own]);
         return { body: await merged.metrics(), type: merged.contentType };
       } finally {
         inflight = undefined;

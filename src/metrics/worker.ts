@@ -1,4 +1,4 @@
-// Owns the per-worker metrics registry: query/zone counters fed by diagnostics channels, registry gauges, IPC to the primary.
+// Owns the per-thread metrics registry: query/zone counters fed by diagnostics channels, registry gauges, the MessagePort exchange with the main thread.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Metric } from 'prom-client';
@@ -166,7 +166,7 @@ export function createWorkerRegistry(): { registry: Registry; dispose: () => voi
     },
   });
   for (const r of CLOSE_REASONS) closed.inc({ reason: r }, 0);
-  // Every process loads the same zones; 'max' keeps one value per zone instead of a sum.
+  // Zones are published by the main thread only; 'max' keeps one value per zone however many registries report it.
   const serial = new Gauge({ ...METRICS.zoneSerial, labelNames: ['zone'] as const, registers: [registry], aggregator: 'max' });
   const records = new Gauge({ ...METRICS.zoneRecords, labelNames: ['zone'] as const, registers: [registry], aggregator: 'max' });
   const load = new Gauge({ ...METRICS.zoneLoad, labelNames: ['zone'] as const, registers: [registry], aggregator: 'max' });
@@ -194,31 +194,63 @@ export function createWorkerRegistry(): { registry: Registry; dispose: () => voi
   };
 }
 
-let installed: { dispose(): void; onMessage: (m: unknown) => void } | undefined;
+/** The two ends a metrics exchange needs: a serving thread's parentPort, or the main thread's Worker. */
+export interface MetricsPort {
+  postMessage(m: unknown): void;
+  on(ev: 'message', fn: (m: unknown) => void): unknown;
+  off(ev: 'message', fn: (m: unknown) => void): unknown;
+}
+
+let installed: { dispose(): void; onMessage: (m: unknown) => void; port: MetricsPort } | undefined;
 
 /**
- * In a cluster worker: start counting, and answer the primary's scrape requests over the IPC channel
- * with this worker's metrics as JSON (aggregated in the primary with prom-client's AggregatorRegistry).
+ * In a serving thread: start counting, and answer the main thread's scrape requests on `port` with
+ * this thread's metrics as JSON (aggregated in the main thread with prom-client's AggregatorRegistry).
  */
-export function installWorkerMetrics(): void {
+export function installWorkerMetrics(port: MetricsPort): void {
   if (installed) return;
   const { registry, dispose } = createWorkerRegistry();
   const onMessage = (m: unknown): void => {
     if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== METRICS_REQUEST) return;
     const id = (m as { id?: unknown }).id;
     registry.getMetricsAsJSON().then(
-      (metrics) => process.send?.({ type: METRICS_RESPONSE, id, metrics }),
-      (err: unknown) => process.send?.({ type: METRICS_RESPONSE, id, error: String(err) }),
+      (metrics) => port.postMessage({ type: METRICS_RESPONSE, id, metrics }),
+      (err: unknown) => port.postMessage({ type: METRICS_RESPONSE, id, error: String(err) }),
     );
   };
-  process.on('message', onMessage);
-  installed = { dispose, onMessage };
+  port.on('message', onMessage);
+  installed = { dispose, onMessage, port };
 }
 
-/** Undo installWorkerMetrics (stops listening on the IPC channel so it does not hold a worker open). */
+/** Undo installWorkerMetrics (stops listening on the port so it does not hold the thread open). */
 export function uninstallWorkerMetrics(): void {
   if (!installed) return;
-  process.off('message', installed.onMessage);
+  installed.port.off('message', installed.onMessage);
   installed.dispose();
   installed = undefined;
+}
+
+let seq = 0;
+
+/** In the main thread: asks each serving thread for its metrics JSON; resolves with those that answered in time. */
+export function requestWorkerMetrics(ports: readonly (MetricsPort & { once(ev: 'exit', fn: () => void): unknown; off(ev: 'exit', fn: () => void): unknown })[], timeoutMs: number): Promise<object[][]> {
+  return Promise.all(ports.map((w) => new Promise<object[] | undefined>((resolve) => {
+    const id = ++seq;
+    const done = (v: object[] | undefined): void => {
+      clearTimeout(timer);
+      w.off('message', onMessage);
+      w.off('exit', onExit);
+      resolve(v);
+    };
+    const onMessage = (m: unknown): void => {
+      const r = m as { type?: unknown; id?: unknown; metrics?: unknown };
+      if (r.type === METRICS_RESPONSE && r.id === id) done(Array.isArray(r.metrics) ? r.metrics as object[] : undefined);
+    };
+    const onExit = (): void => done(undefined);
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    timer.unref();
+    w.on('message', onMessage);
+    w.once('exit', onExit);
+    try { w.postMessage({ type: METRICS_REQUEST, id }); } catch { done(undefined); }
+  }))).then((all) => all.filter((x): x is object[] => x !== undefined));
 }

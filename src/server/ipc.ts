@@ -1,5 +1,7 @@
-// Owns the cluster IPC messages between the primary and its workers (all carry cmd: 'dunlin:*').
+// Owns the messages between the main thread and its threads (serving workers and the zone loader); all carry cmd: 'dunlin:*'.
+import type { Config } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
+import type { ZoneImage } from '../store/index.ts';
 
 export interface BoundListener {
   readonly proto: 'udp' | 'tcp';
@@ -7,32 +9,62 @@ export interface BoundListener {
   readonly address: string;
 }
 
-/** Worker -> primary. */
+/** workerData of a serving thread: everything it needs to start answering at once. */
+export interface WorkerData {
+  readonly config: Config;
+  readonly index: number;
+  /** The zones served now (SharedArrayBuffer-backed: the thread reads the writer's copy). */
+  readonly images: readonly ZoneImage[];
+  /** This thread's share of tcp.max_connections, already fitted to RLIMIT_NOFILE by the main thread. */
+  readonly maxConnections: number;
+  /** DUNLIN_TEST_HOOKS=1: the thread obeys dunlin:crash (tests of the restart path only). */
+  readonly testHooks: boolean;
+}
+
+/** Serving thread -> main thread. */
 export type WorkerMessage =
-  | { readonly cmd: 'dunlin:ready'; readonly listeners: readonly BoundListener[]; readonly zones: number; readonly zoneErrors: number }
+  | { readonly cmd: 'dunlin:ready'; readonly listeners: readonly BoundListener[] }
   | { readonly cmd: 'dunlin:failed'; readonly error: string }
   | { readonly cmd: 'dunlin:report'; readonly id: number; readonly report: WorkerReport }
-  | { readonly cmd: 'dunlin:reloaded'; readonly id: number; readonly lines: readonly string[] };
+  | { readonly cmd: 'dunlin:stopped' };
 
-/** Primary -> worker. */
-export type PrimaryMessage =
+/** Main thread -> serving thread. */
+export type MainMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number }
-  | { readonly cmd: 'dunlin:reload'; readonly id: number }
+  /** A new complete set of zone versions; the thread swaps its ZoneSet between two queries. */
+  | { readonly cmd: 'dunlin:zones'; readonly images: readonly ZoneImage[] }
   | { readonly cmd: 'dunlin:shutdown' }
-  | { readonly cmd: 'dunlin:destroy' };
+  | { readonly cmd: 'dunlin:destroy' }
+  | { readonly cmd: 'dunlin:crash' };
+
+/** Main thread -> loader thread: parse, check and build one zone unless its files are unchanged. */
+export interface LoadJob {
+  readonly id: number;
+  readonly zone: string;
+  readonly file: string;
+  /** Fingerprint of the version served now; equal files are answered `unchanged` without parsing. */
+  readonly fingerprint: string | null;
+}
+
+/** Loader thread -> main thread. Problems are already formatted as file:line:col: severity: message. */
+export type LoadReply =
+  | { readonly id: number; readonly status: 'built'; readonly fingerprint: string; readonly image: ZoneImage; readonly serial: number; readonly records: number; readonly ms: number; readonly warnings: readonly string[] }
+  | { readonly id: number; readonly status: 'unchanged'; readonly fingerprint: string }
+  | { readonly id: number; readonly status: 'failed'; readonly fingerprint: string | null; readonly errors: readonly string[]; readonly errorCount: number; readonly warnings: readonly string[] };
 
 function hasCmd(m: unknown): m is { cmd: string } {
   return typeof m === 'object' && m !== null && typeof (m as { cmd?: unknown }).cmd === 'string';
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:reloaded');
+  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:stopped');
 }
 
-export function isPrimaryMessage(m: unknown): m is PrimaryMessage {
-  return hasCmd(m) && (m.cmd === 'dunlin:report' || m.cmd === 'dunlin:reload' || m.cmd === 'dunlin:shutdown' || m.cmd === 'dunlin:destroy');
+export function isMainMessage(m: unknown): m is MainMessage {
+  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
 }
 
-/** Environment variables a worker is started with. */
-export const ENV_WORKER_INDEX = 'DUNLIN_WORKER_INDEX';
-export const ENV_WORKER_CONFIG = 'DUNLIN_WORKER_CONFIG';
+/** A thread entry next to this file: `.ts` when running from src/, `.js` from the compiled dist/. */
+export function siblingModule(base: string, name: string): URL {
+  return new URL(`./${name}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
+}

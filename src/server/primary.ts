@@ -1,35 +1,40 @@
-// Owns the primary process: prepare ports, fork and restart workers, the ready line, signals, reload, control and metrics.
-import cluster from 'node:cluster';
-import type { Worker } from 'node:cluster';
+// Owns the main thread: prepare ports, the zone writer and loader thread, start and restart serving threads, the ready line, signals, reload, control and metrics.
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import { formatAddress } from '../config/load.ts';
-import type { ControlHandlers, WorkerReport } from '../control/types.ts';
-import type { BoundListener, PrimaryMessage } from './ipc.ts';
-import { ENV_WORKER_CONFIG, ENV_WORKER_INDEX, isWorkerMessage } from './ipc.ts';
+import type { ControlHandlers, WorkerReport, WorkerThreadInfo, ZoneResult } from '../control/types.ts';
+import { fdCount, fdLimit, startFdMonitor } from '../transport/fd-monitor.ts';
+import type { BoundListener, MainMessage, WorkerData } from './ipc.ts';
+import { isWorkerMessage, siblingModule } from './ipc.ts';
+import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
+import { describeResult, ZoneWriter } from './zone-writer.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
 const RESTART_MAX_MS = 10_000;
 const STABLE_AFTER_MS = 30_000;
 const REPORT_TIMEOUT_MS = 1_000;
-const RELOAD_TIMEOUT_MS = 60_000;
-/** After the graceful bound, workers still alive are killed (SIGKILL). */
+/** After the graceful bound, threads still running are terminated. */
 const KILL_GRACE_MS = 1_500;
+/** Descriptors kept free for everything that is not a TCP connection (zone loads, logs, /proc reads, control). */
+const FD_RESERVE = 16;
+const WORKER_MODULE = siblingModule(import.meta.url, 'worker-thread');
 
 interface Slot {
   readonly index: number;
   worker: Worker | null;
+  threadId: number | null;
   startedAt: number;
   crashes: number;
   restartTimer: NodeJS.Timeout | null;
 }
 
 interface Pending {
-  readonly expected: Set<number>;
-  readonly replies: unknown[];
-  readonly resolve: (replies: unknown[]) => void;
+  readonly expected: Set<Worker>;
+  readonly replies: WorkerReport[];
+  readonly resolve: (replies: WorkerReport[]) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -58,23 +63,46 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   return new Primary(config, log, opts.out).run();
 }
 
+/**
+ * Each thread's share of tcp.max_connections, lowered to what RLIMIT_NOFILE leaves room for. The
+ * threads share one descriptor table, so the room is split between them: at the connection limit
+ * the on_limit policy sheds load and accept() never runs out of descriptors.
+ */
+function connectionBudget(config: Config, log: Logger): number {
+  const share = Math.max(1, Math.ceil(config.tcp.maxConnections / config.workers));
+  const limit = fdLimit();
+  const used = fdCount();
+  if (limit === null || used === null) return share;
+  const room = Math.max(1, Math.floor((limit - used - 2 * config.listen.length * config.workers - FD_RESERVE) / config.workers));
+  if (room >= share) return share;
+  log.warn({ configured: share, lowered: room, fdLimit: limit, fdsInUse: used }, 'max_connections lowered to fit RLIMIT_NOFILE');
+  return room;
+}
+
 class Primary {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #out: NodeJS.WritableStream;
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
+  readonly #loader = new ZoneLoader();
+  readonly #writer: ZoneWriter;
+  readonly #testHooks = process.env['DUNLIN_TEST_HOOKS'] === '1';
+  #maxConnections = 1;
   #nextId = 1;
   #phase: 'starting' | 'running' | 'stopping' = 'starting';
   #listeners: readonly BoundListener[] = [];
   #closers: (() => Promise<void>)[] = [];
   #finish: (code: number) => void = () => undefined;
   #startupFailed: ((why: string) => void) | null = null;
+  #allExited: (() => void) | null = null;
 
   constructor(config: Config, log: Logger, out: NodeJS.WritableStream) {
     this.#config = config;
     this.#log = log;
     this.#out = out;
+    this.#writer = new ZoneWriter(config.zones, log, this.#loader);
+    this.#writer.onPublish((images) => this.#broadcast({ cmd: 'dunlin:zones', images }));
   }
 
   async run(): Promise<number> {
@@ -84,12 +112,19 @@ class Primary {
     process.on('SIGTERM', this.#onTerm);
     process.on('SIGINT', this.#onTerm);
     process.on('SIGHUP', this.#onHup);
+    const fdMonitor = startFdMonitor(this.#log);
+    this.#closers.push(() => Promise.resolve(fdMonitor.stop()));
+    this.#closers.push(() => this.#loader.close());
 
-    const started = await this.#startWorkers();
+    // Zones first, on the loader thread: workers start with every zone already built, and a SIGTERM meanwhile still works.
+    await this.#writer.loadAll();
+    this.#maxConnections = connectionBudget(this.#config, this.#log);
+    const started = this.#phase === 'starting' ? await this.#startWorkers() : 'interrupted';
     if (started !== null) {
       this.#log.error({ why: started }, 'startup failed');
       process.stderr.write(`dunlin: startup failed: ${started}\n`);
       await this.#stopAll(true);
+      await this.#closeServices();
       this.#removeSignals();
       return 1;
     }
@@ -104,12 +139,12 @@ class Primary {
     this.#phase = 'running';
     const udp = this.#listeners.filter((l) => l.proto === 'udp').map((l) => l.address);
     const tcp = this.#listeners.filter((l) => l.proto === 'tcp').map((l) => l.address);
-    this.#log.info({ udp, tcp, workers: this.#config.workers, zones: this.#config.zones.length }, 'dunlin ready');
+    this.#log.info({ udp, tcp, workers: this.#config.workers, zones: this.#config.zones.length, served: this.#writer.served }, 'dunlin ready');
     this.#out.write(`dunlin ready udp=${udp.join(',')} tcp=${tcp.join(',')} workers=${this.#config.workers} pid=${process.pid}\n`);
     return finished;
   }
 
-  /** Forks every worker and waits until each reports its listeners; returns null or why it failed. */
+  /** Starts every serving thread and waits until each reports its listeners; returns null or why it failed. */
   #startWorkers(): Promise<string | null> {
     return new Promise((resolve) => {
       let ready = 0;
@@ -127,89 +162,99 @@ class Primary {
         }
       };
       for (let i = 1; i <= this.#config.workers; i++) {
-        const slot: Slot = { index: i, worker: null, startedAt: 0, crashes: 0, restartTimer: null };
+        const slot: Slot = { index: i, worker: null, threadId: null, startedAt: 0, crashes: 0, restartTimer: null };
         this.#slots.push(slot);
-        this.#fork(slot, onReady);
+        this.#spawn(slot, onReady);
       }
     });
   }
 
-  #fork(slot: Slot, onReady: (l: readonly BoundListener[]) => void = () => undefined): void {
-    const w = cluster.fork({ [ENV_WORKER_INDEX]: String(slot.index), [ENV_WORKER_CONFIG]: JSON.stringify(this.#config) });
+  #spawn(slot: Slot, onReady: (l: readonly BoundListener[]) => void = () => undefined): void {
+    // The current images: a replacement thread serves exactly what the others serve, from the same memory.
+    const data: WorkerData = { config: this.#config, index: slot.index, images: this.#writer.images(), maxConnections: this.#maxConnections, testHooks: this.#testHooks };
+    const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}` });
     slot.worker = w;
+    slot.threadId = w.threadId;
     slot.startedAt = Date.now();
+    let crash: Error | null = null;
     w.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return;
       switch (m.cmd) {
         case 'dunlin:ready':
-          this.#log.info({ worker: slot.index, pid: w.process.pid, zones: m.zones, zoneErrors: m.zoneErrors }, 'worker ready');
+          this.#log.info({ worker: slot.index, threadId: w.threadId }, 'worker ready');
           onReady(m.listeners);
           break;
         case 'dunlin:failed':
-          this.#log.error({ worker: slot.index, pid: w.process.pid, error: m.error }, 'worker failed to start');
+          this.#log.error({ worker: slot.index, threadId: w.threadId, error: m.error }, 'worker failed to start');
           this.#startupFailed?.(`worker ${slot.index}: ${m.error}`);
           break;
         case 'dunlin:report':
-        case 'dunlin:reloaded':
-          this.#reply(m.id, w, m.cmd === 'dunlin:report' ? m.report : m.lines);
+          this.#reply(m.id, w, m.report);
+          break;
+        case 'dunlin:stopped':
           break;
       }
     });
-    // 'error' on the IPC channel (e.g. EPIPE while the worker dies) must not crash the primary.
-    w.on('error', (err) => this.#log.warn({ worker: slot.index, err: err.message }, 'worker channel error'));
-    w.on('exit', (code, signal) => this.#onExit(slot, w, code, signal));
+    // An uncaught exception in the thread: logged here, then 'exit' follows and the slot is restarted.
+    w.on('error', (err) => {
+      crash = err;
+    });
+    w.on('exit', (code) => this.#onExit(slot, w, code, crash));
   }
 
-  #onExit(slot: Slot, w: Worker, code: number | null, signal: string | null): void {
-    if (slot.worker === w) slot.worker = null;
-    for (const [id, p] of this.#pending) {
-      if (w.id !== undefined && p.expected.delete(w.id) && p.expected.size === 0) this.#settle(id);
+  #onExit(slot: Slot, w: Worker, code: number, crash: Error | null): void {
+    const threadId = slot.threadId;
+    if (slot.worker === w) {
+      slot.worker = null;
+      slot.threadId = null;
     }
+    for (const [id, p] of this.#pending) {
+      if (p.expected.delete(w) && p.expected.size === 0) this.#settle(id);
+    }
+    const err = crash?.message ?? null;
     if (this.#phase === 'stopping') {
-      this.#log.info({ worker: slot.index, pid: w.process.pid, code, signal }, 'worker exited');
+      this.#log.info({ worker: slot.index, threadId, code, err }, 'worker exited');
       if (this.#slots.every((s) => s.worker === null)) this.#allExited?.();
       return;
     }
     if (this.#phase === 'starting') {
-      this.#startupFailed?.(`worker ${slot.index} (pid ${w.process.pid ?? '?'}) exited during startup (code ${code ?? '-'}, signal ${signal ?? '-'})`);
+      this.#startupFailed?.(`worker ${slot.index} (thread ${threadId ?? '?'}) exited during startup (code ${code}${err ? `: ${err}` : ''})`);
       return;
     }
     const lived = Date.now() - slot.startedAt;
     if (lived > STABLE_AFTER_MS) slot.crashes = 0;
     slot.crashes++;
     const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (slot.crashes - 1));
-    // Exit code 0 without a signal: the worker stopped on its own signal (e.g. Ctrl-C reaches the
-    // whole process group before the primary's own handler runs); still restarted unless we stop.
-    const clean = code === 0 && signal === null;
-    this.#log[clean ? 'warn' : 'error']({ worker: slot.index, pid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay }, clean ? 'worker exited; restarting' : 'worker crashed; restarting');
+    this.#log.error({ worker: slot.index, threadId, code, err, livedMs: lived, restartInMs: delay }, 'worker crashed; restarting');
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.#phase !== 'running') return;
-      this.#fork(slot, () => this.#log.info({ worker: slot.index, pid: slot.worker?.process.pid }, 'worker restarted'));
+      this.#spawn(slot, () => this.#log.info({ worker: slot.index, threadId: slot.threadId }, 'worker restarted'));
     }, delay);
   }
 
-  #allExited: (() => void) | null = null;
+  // ---- request/reply with the threads ----
 
-  // ---- request/reply over IPC ----
+  #live(): Worker[] {
+    return this.#slots.map((s) => s.worker).filter((w): w is Worker => w !== null);
+  }
 
-  #request(cmd: 'dunlin:report' | 'dunlin:reload', timeoutMs: number): Promise<unknown[]> {
+  #reports(): Promise<WorkerReport[]> {
     const id = this.#nextId++;
-    const live = this.#slots.map((s) => s.worker).filter((w): w is Worker => w !== null && w.isConnected());
+    const live = this.#live();
     if (live.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#settle(id), timeoutMs);
+      const timer = setTimeout(() => this.#settle(id), REPORT_TIMEOUT_MS);
       timer.unref();
-      this.#pending.set(id, { expected: new Set(live.map((w) => w.id)), replies: [], resolve, timer });
-      const msg: PrimaryMessage = { cmd, id };
-      for (const w of live) this.#sendTo(w, msg);
+      this.#pending.set(id, { expected: new Set(live), replies: [], resolve, timer });
+      for (const w of live) w.postMessage({ cmd: 'dunlin:report', id } satisfies MainMessage);
     });
   }
 
-  #reply(id: number, w: Worker, value: unknown): void {
+  #reply(id: number, w: Worker, report: WorkerReport): void {
     const p = this.#pending.get(id);
-    if (!p || !p.expected.delete(w.id)) return;
-    p.replies.push(value);
+    if (!p || !p.expected.delete(w)) return;
+    p.replies.push(report);
     if (p.expected.size === 0) this.#settle(id);
   }
 
@@ -221,38 +266,37 @@ class Primary {
     p.resolve(p.replies);
   }
 
-  #sendTo(w: Worker, msg: PrimaryMessage): void {
-    if (!w.isConnected()) return;
-    try {
-      w.send(msg, undefined, () => undefined);
-    } catch (err) {
-      this.#log.warn({ worker: w.id, err: err instanceof Error ? err.message : String(err) }, 'cannot reach worker');
-    }
+  #broadcast(msg: MainMessage): void {
+    for (const w of this.#live()) w.postMessage(msg);
   }
 
   // ---- control handlers ----
 
   readonly handlers: ControlHandlers = {
-    workers: async () => (await this.#request('dunlin:report', REPORT_TIMEOUT_MS)) as WorkerReport[],
-    reload: () => this.#reload('control'),
-    pids: () => ({
-      primary: process.pid,
-      workers: this.#slots.map((s) => s.worker?.process.pid).filter((p): p is number => p !== undefined),
-    }),
+    workers: () => this.#reports(),
+    reload: async () => {
+      const results = await this.#reload('control');
+      return { summary: results.map((r) => describeResult(r)), results };
+    },
+    // One process: the threads share its pid and its descriptor table.
+    pids: () => ({ primary: process.pid, workers: [] }),
+    threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
+    zones: () => this.#writer.status(),
+    ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
   };
 
-  async #reload(trigger: string): Promise<string[]> {
-    if (this.#phase !== 'running') return ['not running'];
+  #crash(index: number): boolean {
+    const w = this.#slots.find((s) => s.index === index)?.worker;
+    if (!w) return false;
+    this.#log.warn({ worker: index }, 'test hook: crashing worker');
+    w.postMessage({ cmd: 'dunlin:crash' } satisfies MainMessage);
+    return true;
+  }
+
+  async #reload(trigger: string): Promise<ZoneResult[]> {
+    if (this.#phase !== 'running') return [];
     this.#log.info({ trigger }, 'reloading zones');
-    const replies = (await this.#request('dunlin:reload', RELOAD_TIMEOUT_MS)) as string[][];
-    const lines = replies[0] ?? ['no worker answered'];
-    const disagree = replies.some((r) => r.join('\n') !== lines.join('\n'));
-    if (disagree) this.#log.warn({ replies }, 'workers reported different reload results');
-    for (const line of lines) {
-      if (line.includes('error')) this.#log.error({ result: line }, 'zone reload');
-      else this.#log.info({ result: line }, 'zone reload');
-    }
-    return lines;
+    return this.#writer.reload();
   }
 
   // ---- control and metrics ----
@@ -266,7 +310,6 @@ class Primary {
       try {
         const srv = await startControlServer({ path, handlers: this.handlers, log: this.#log });
         this.#closers.push(() => srv.close());
-        this.#log.info({ socket: path }, 'control socket listening');
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         // An explicitly configured socket must work; the default one is best effort (another server may own it).
@@ -278,16 +321,18 @@ class Primary {
     }
     if (c.metrics.listen !== null) {
       try {
-        const { startMetricsServer } = await import('../metrics/index.ts');
-        const listen = formatAddress(c.metrics.listen);
+        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics } = await import('../metrics/index.ts');
+        // The zone gauges live here, where zones are built; the threads contribute query and connection metrics.
+        const own = createWorkerRegistry();
         const srv = await startMetricsServer({
-          listen,
+          listen: formatAddress(c.metrics.listen),
           log: this.#log,
           pids: () => this.handlers.pids(),
+          collect: (timeoutMs) => requestWorkerMetrics(this.#live(), timeoutMs),
+          local: own.registry,
           ...(c.metrics.token !== null ? { token: c.metrics.token } : {}),
         });
-        this.#closers.push(() => srv.close());
-        this.#log.info({ listen, port: srv.port }, 'metrics listening');
+        this.#closers.push(() => srv.close().then(() => own.dispose()));
       } catch (err) {
         return err instanceof Error ? err.message : String(err);
       }
@@ -310,10 +355,12 @@ class Primary {
     if (this.#phase === 'stopping') {
       // A second signal: stop waiting.
       this.#log.warn({ signal: sig }, 'second signal: destroying connections now');
-      for (const s of this.#slots) if (s.worker) this.#sendTo(s.worker, { cmd: 'dunlin:destroy' });
+      this.#broadcast({ cmd: 'dunlin:destroy' });
       return;
     }
     if (this.#phase === 'starting') {
+      this.#log.info({ signal: sig }, 'interrupted during startup');
+      this.#phase = 'stopping';
       this.#startupFailed?.(`interrupted by ${sig}`);
       return;
     }
@@ -329,21 +376,20 @@ class Primary {
     this.#finish(0);
   }
 
-  /** Asks every worker to stop (or kills them), waits for all exits within the bound, then SIGKILLs the rest. */
+  /** Asks every thread to stop (or terminates them), waits for all exits within the bound, then terminates the rest. */
   async #stopAll(kill: boolean): Promise<void> {
     this.#phase = 'stopping';
     for (const s of this.#slots) {
       if (s.restartTimer) clearTimeout(s.restartTimer);
       s.restartTimer = null;
     }
-    const alive = (): Worker[] => this.#slots.map((s) => s.worker).filter((w): w is Worker => w !== null);
-    if (alive().length === 0) return;
+    if (this.#live().length === 0) return;
     const exited = new Promise<void>((resolve) => {
       this.#allExited = resolve;
     });
-    for (const w of alive()) {
-      if (kill) w.process.kill('SIGKILL');
-      else this.#sendTo(w, { cmd: 'dunlin:shutdown' });
+    for (const w of this.#live()) {
+      if (kill) void w.terminate();
+      else w.postMessage({ cmd: 'dunlin:shutdown' } satisfies MainMessage);
     }
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'timeout'>((resolve) => {
@@ -352,8 +398,8 @@ class Primary {
     const r = await Promise.race([exited, bound]);
     clearTimeout(timer);
     if (r === 'timeout') {
-      this.#log.error({ workers: alive().map((w) => w.process.pid) }, 'workers did not stop in time; killing them');
-      for (const w of alive()) w.process.kill('SIGKILL');
+      this.#log.error({ workers: this.#slots.filter((s) => s.worker !== null).map((s) => s.index) }, 'workers did not stop in time; terminating them');
+      for (const w of this.#live()) void w.terminate();
       await exited;
     }
   }

@@ -1,0 +1,38 @@
+// Owns the zone loader thread's entry: fingerprint, parse, check and build one zone per job, off every serving thread and off the main thread.
+import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { loadZoneIntoStore } from '../store/index.ts';
+import { Name } from '../wire/name.ts';
+import { formatProblem } from '../zone/index.ts';
+import { zoneFingerprint } from './fingerprint.ts';
+import type { LoadJob, LoadReply } from './ipc.ts';
+
+/** At most this many problems travel back per zone (a 1M-line file of errors must not become a 1M-entry message). */
+const MAX_PROBLEMS = 100;
+
+function run(job: LoadJob): LoadReply {
+  const fingerprint = zoneFingerprint(job.file);
+  if (fingerprint === job.fingerprint) return { id: job.id, status: 'unchanged', fingerprint };
+  const t0 = performance.now();
+  let r;
+  try {
+    r = loadZoneIntoStore(job.file, Name.fromText(job.zone));
+  } catch (err) {
+    return { id: job.id, status: 'failed', fingerprint, errors: [`${job.file}:0:0: error: ${err instanceof Error ? err.message : String(err)}`], errorCount: 1, warnings: [] };
+  }
+  const warnings = r.warnings.slice(0, MAX_PROBLEMS).map(formatProblem);
+  if (r.errors.length > 0 || r.zone === null) {
+    const errors = r.errors.slice(0, MAX_PROBLEMS).map(formatProblem);
+    if (errors.length === 0) errors.push(`${job.file}:0:0: error: the loader built no zone`);
+    return { id: job.id, status: 'failed', fingerprint, errors, errorCount: Math.max(1, r.errors.length), warnings };
+  }
+  const ms = Math.round((performance.now() - t0) * 100) / 100;
+  return { id: job.id, status: 'built', fingerprint, image: r.zone.image(), serial: r.zone.serial, records: r.recordCount, ms, warnings };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('loader-thread.ts runs only as a worker thread');
+port.on('message', (job: LoadJob) => {
+  // The image's columns are SharedArrayBuffers: posting shares them, so the built zone is never copied.
+  port.postMessage(run(job));
+});

@@ -1,0 +1,93 @@
+// Owns the zone loader thread from the main thread: one thread, one job at a time, a bounded queue, restarted if it dies.
+import { Worker } from 'node:worker_threads';
+import type { LoadJob, LoadReply } from './ipc.ts';
+import { siblingModule } from './ipc.ts';
+
+export type LoadRequest = Omit<LoadJob, 'id'>;
+
+interface Queued {
+  readonly job: LoadJob;
+  readonly resolve: (r: LoadReply) => void;
+}
+
+/** Something that turns a load request into a reply; the server uses ZoneLoader, tests may pass their own. */
+export interface ZoneLoadService {
+  load(req: LoadRequest): Promise<LoadReply>;
+  close(): Promise<void>;
+}
+
+/**
+ * Parses and builds zones on a dedicated thread, so neither a serving thread nor the main thread
+ * (control socket, metrics, signals) is ever blocked by a large zone. Jobs run one at a time: two
+ * big zones built at once would double the peak memory and finish no sooner on a busy machine.
+ */
+export class ZoneLoader implements ZoneLoadService {
+  readonly #maxQueue: number;
+  readonly #queue: Queued[] = [];
+  #current: Queued | null = null;
+  #thread: Worker | null = null;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(maxQueue = 1024) {
+    this.#maxQueue = maxQueue;
+  }
+
+  load(req: LoadRequest): Promise<LoadReply> {
+    const id = this.#nextId++;
+    const failed = (why: string): LoadReply => ({ id, status: 'failed', fingerprint: null, errors: [`${req.file}:0:0: error: ${why}`], errorCount: 1, warnings: [] });
+    if (this.#closed) return Promise.resolve(failed('server is stopping'));
+    if (this.#queue.length >= this.#maxQueue) return Promise.resolve(failed(`zone load queue full (${this.#maxQueue} jobs)`));
+    return new Promise((resolve) => {
+      this.#queue.push({ job: { ...req, id }, resolve });
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    if (this.#current !== null || this.#closed) return;
+    const q = this.#queue.shift();
+    if (!q) {
+      // Idle: the thread must not keep the process alive on its own.
+      this.#thread?.unref();
+      return;
+    }
+    this.#current = q;
+    const t = this.#spawn();
+    t.ref();
+    t.postMessage(q.job);
+  }
+
+  #spawn(): Worker {
+    if (this.#thread) return this.#thread;
+    const t = new Worker(siblingModule(import.meta.url, 'loader-thread'), { name: 'dunlin-loader' });
+    this.#thread = t;
+    t.on('message', (r: LoadReply) => {
+      const q = this.#current;
+      if (!q || q.job.id !== r.id) return;
+      this.#current = null;
+      q.resolve(r);
+      this.#next();
+    });
+    // An exception or an out-of-memory abort in the loader fails the job in progress, never the server.
+    t.on('error', (err) => this.#fail(t, err.message));
+    t.on('exit', (code) => this.#fail(t, `zone loader thread exited (code ${code})`));
+    return t;
+  }
+
+  #fail(t: Worker, why: string): void {
+    if (this.#thread === t) this.#thread = null;
+    const q = this.#current;
+    this.#current = null;
+    q?.resolve({ id: q.job.id, status: 'failed', fingerprint: null, errors: [`${q.job.file}:0:0: error: ${why}`], errorCount: 1, warnings: [] });
+    this.#next();
+  }
+
+  /** Stops the thread; queued and running jobs resolve as failed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const q of this.#queue.splice(0)) q.resolve({ id: q.job.id, status: 'failed', fingerprint: null, errors: [`${q.job.file}:0:0: error: server is stopping`], errorCount: 1, warnings: [] });
+    const t = this.#thread;
+    if (t) await t.terminate();
+  }
+}

@@ -1,0 +1,172 @@
+// Owns the zone writer in the main thread: per-zone state (current image, serial, source, loaded-at, last result), reloads through the loader thread, publishing.
+import diagnostics from 'node:diagnostics_channel';
+import type { Logger } from 'pino';
+import type { ZoneSpec } from '../config/load.ts';
+import type { ZoneResult, ZoneStatus } from '../control/types.ts';
+import { ZONE_CHANNEL } from '../metrics/channels.ts';
+import type { ZoneEvent } from '../metrics/channels.ts';
+import type { ZoneImage } from '../store/index.ts';
+import type { LoadReply } from './ipc.ts';
+import type { ZoneLoadService } from './loader.ts';
+
+interface ZoneState {
+  readonly spec: ZoneSpec;
+  fingerprint: string | null;
+  image: ZoneImage | null;
+  serial: number | null;
+  records: number;
+  loadedAt: number | null;
+  /** The last load's first error, or null when the last load succeeded. */
+  error: string | null;
+  last: ZoneResult | null;
+}
+
+const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
+
+/** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
+export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'): string {
+  switch (r.status) {
+    case 'loaded':
+      return what === 'load'
+        ? `${r.zone}: loaded serial ${r.serial}`
+        : `${r.zone}: reloaded serial ${r.previousSerial ?? '-'} -> ${r.serial} (${r.records} records, ${r.ms} ms)`;
+    case 'unchanged':
+      return r.stillFailing === null ? `${r.zone}: unchanged (serial ${r.serial ?? '-'})` : `${r.zone}: unchanged, still failing: ${r.stillFailing}`;
+    case 'failed': {
+      const keep = r.servingSerial !== null ? `; still serving serial ${r.servingSerial}` : '; not served';
+      return `${r.zone}: error: ${r.problems[0] ?? 'unknown'} (${r.errorCount} error${r.errorCount === 1 ? '' : 's'}${keep})`;
+    }
+  }
+}
+
+/**
+ * The single writer of zone versions. Every zone is parsed and built once, by the loader thread; the
+ * writer keeps the resulting image (SharedArrayBuffer-backed) and hands the same image to every
+ * serving thread, so N workers cost one copy and can never disagree about a zone's content.
+ */
+export class ZoneWriter {
+  readonly #log: Logger;
+  readonly #loader: ZoneLoadService;
+  readonly #states: ZoneState[] = [];
+  readonly #subscribers = new Set<(images: readonly ZoneImage[]) => void>();
+  #running: Promise<ZoneResult[]> | null = null;
+  #builds = 0;
+
+  constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
+    this.#log = log;
+    this.#loader = loader;
+    for (const spec of specs) this.#states.push({ spec, fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null });
+  }
+
+  /** The images of every zone served now, in configuration order. */
+  images(): ZoneImage[] {
+    const out: ZoneImage[] = [];
+    for (const s of this.#states) if (s.image !== null) out.push(s.image);
+    return out;
+  }
+
+  /** Called with the complete set of images each time one zone changes. */
+  onPublish(fn: (images: readonly ZoneImage[]) => void): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  /** Zones served now. */
+  get served(): number {
+    return this.#states.filter((s) => s.image !== null).length;
+  }
+
+  /** Zone versions built since start (each one parsed exactly once, whatever the number of workers). */
+  get builds(): number {
+    return this.#builds;
+  }
+
+  status(): ZoneStatus[] {
+    return this.#states.map((s) => ({
+      zone: s.spec.name, file: s.spec.file, serial: s.serial, records: s.records,
+      loadedAt: s.loadedAt === null ? null : new Date(s.loadedAt).toISOString(), last: s.last,
+    }));
+  }
+
+  /** Startup: loads every zone; a zone that fails is logged (file:line:col) and not served, the others are (as NSD and Knot do). */
+  loadAll(): Promise<ZoneResult[]> {
+    return this.#exclusive('load');
+  }
+
+  /** Reloads zones whose file or $INCLUDEs changed. Concurrent calls share one run. */
+  reload(): Promise<ZoneResult[]> {
+    return this.#exclusive('reload');
+  }
+
+  #exclusive(what: 'load' | 'reload'): Promise<ZoneResult[]> {
+    this.#running ??= this.#run(what).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #run(what: 'load' | 'reload'): Promise<ZoneResult[]> {
+    const results: ZoneResult[] = [];
+    for (const s of this.#states) {
+      const reply = await this.#loader.load({ zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint });
+      const r = this.#apply(s, reply);
+      s.last = r;
+      results.push(r);
+      this.#report(s, r, reply, what);
+      // Published per zone, as soon as it is built: a big zone later in the list does not delay this one.
+      if (r.status === 'loaded') this.#publish();
+    }
+    return results;
+  }
+
+  #apply(s: ZoneState, reply: LoadReply): ZoneResult {
+    const zone = s.spec.name;
+    switch (reply.status) {
+      case 'unchanged':
+        return { zone, status: 'unchanged', serial: s.serial, stillFailing: s.error };
+      case 'failed':
+        if (reply.fingerprint !== null) s.fingerprint = reply.fingerprint;
+        s.error = reply.errors[0] ?? 'unknown error';
+        return { zone, status: 'failed', problems: reply.errors, errorCount: reply.errorCount, servingSerial: s.image !== null ? s.serial : null };
+      case 'built': {
+        const previousSerial = s.serial;
+        s.fingerprint = reply.fingerprint;
+        s.image = reply.image;
+        s.serial = reply.serial;
+        s.records = reply.records;
+        s.loadedAt = Date.now();
+        s.error = null;
+        this.#builds++;
+        return { zone, status: 'loaded', serial: reply.serial, previousSerial, records: reply.records, ms: reply.ms };
+      }
+    }
+  }
+
+  #report(s: ZoneState, r: ZoneResult, reply: LoadReply, what: 'load' | 'reload'): void {
+    const zone = s.spec.name;
+    if (reply.status !== 'unchanged') for (const w of reply.warnings) this.#log.warn({ zone, problem: w }, w);
+    const result = describeResult(r, what);
+    switch (r.status) {
+      case 'loaded':
+        this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
+        if (zoneChannel.hasSubscribers) {
+          const ev: ZoneEvent = { zone, serial: r.serial, records: r.records, ms: r.ms };
+          zoneChannel.publish(ev);
+        }
+        break;
+      case 'unchanged':
+        this.#log[r.stillFailing === null ? 'info' : 'warn']({ zone, status: r.status, serial: r.serial, result }, 'zone unchanged');
+        break;
+      case 'failed':
+        // Each problem is logged once, here: the loader thread and the serving threads never log zone problems.
+        for (const p of r.problems) this.#log.error({ zone, problem: p }, p);
+        this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, what === 'load' ? 'zone load failed' : 'zone reload failed');
+        break;
+    }
+  }
+
+  #publish(): void {
+    const images = this.images();
+    for (const fn of this.#subscribers) fn(images);
+  }
+}
