@@ -158,7 +158,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr !== null ? addr.port : port;
-  log.info({ listen: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`, auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
+  log.info({ listen: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`, port: boundPort, auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startControlServer, ControlSetupError } from '../../src/control/server.ts';
 import { controlRequest, ControlClientError } from '../../src/control/client.ts';
 import type { ControlHandlers, WorkerReport } from '../../src/control/types.ts';
-import type { SockstatResult, StatusResult } from '../../src/control/protocol.ts';
+import type { ReloadResult, SockstatResult, StatusResult } from '../../src/control/protocol.ts';
 import { defaultControlSocketPath } from '../../src/control/paths.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -28,8 +28,8 @@ const emptyRegistry = { open: [], accepted: 0, closedByReason: { eof: 0, 'idle-t
 function handlersFor(workerPids: number[], reports?: () => WorkerReport[]): ControlHandlers & { reloads: number } {
   const h = {
     reloads: 0,
-    workers: () => Promise.resolve(reports?.() ?? workerPids.map((pid, i) => ({ pid, worker: i + 1, registry: emptyRegistry, udpQueries: 0, tcpQueries: 0 }))),
-    reload: () => { h.reloads++; return Promise.resolve(["example.: serial 2 (was 1)"]); },
+    workers: () => Promise.resolve(reports?.() ?? workerPids.map((pid, i) => ({ pid, threadId: i + 1, worker: i + 1, registry: emptyRegistry, udpQueries: 0, tcpQueries: 0 }))),
+    reload: () => { h.reloads++; return Promise.resolve({ summary: ['example.: reloaded serial 1 -> 2'], results: [{ zone: 'example.', status: 'loaded' as const, serial: 2, previousSerial: 1, records: 4, ms: 1 }] }); },
     pids: () => ({ primary: process.pid, workers: workerPids }),
   };
   return h;
@@ -77,8 +77,9 @@ test('permissions, key, commands, several requests per connection, clean close',
     assert.deepEqual(status.workers, [process.pid]);
     assert.ok(status.uptimeMs >= 0);
 
-    const reload = await controlRequest(path, 'reload') as { summary: string[] };
-    assert.deepEqual(reload.summary, ['example.: serial 2 (was 1)']);
+    const reload = await controlRequest(path, 'reload') as ReloadResult;
+    assert.deepEqual(reload.summary, ['example.: reloaded serial 1 -> 2']);
+    assert.equal(reload.results[0]!.status, 'loaded');
     assert.equal(h.reloads, 1);
 
     const ss = await controlRequest(path, 'sockstat') as SockstatResult;
@@ -92,9 +93,11 @@ test('permissions, key, commands, several requests per connection, clean close',
     // Several requests on one connection, including a bad one in the middle that does not end it.
     const { readFile } = await import('node:fs/promises');
     const key = (await readFile(path + '.key', 'utf8')).trim();
-    const r = await raw(path, `{"key":"${key}","command":"status"}\nnot json\n{"key":"${key}","command":"nope"}\n{"key":"${key}","command":"status"}\n`, { end: true });
-    const lines = r.text.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; error?: { code: string } });
-    assert.deepEqual(lines.map((l) => l.ok ? 'ok' : l.error!.code), ['ok', 'bad-request', 'unknown-command', 'ok']);
+    // crash-worker exists only on a server started with DUNLIN_TEST_HOOKS=1 (no crashWorker handler here).
+    const r = await raw(path, `{"key":"${key}","command":"status"}\nnot json\n{"key":"${key}","command":"nope"}\n{"key":"${key}","command":"crash-worker","args":{"worker":1}}\n{"key":"${key}","command":"status"}\n`, { end: true });
+    const lines = r.text.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; error?: { code: string; message: string } });
+    assert.deepEqual(lines.map((l) => l.ok ? 'ok' : l.error!.code), ['ok', 'bad-request', 'unknown-command', 'unknown-command', 'ok']);
+    assert.doesNotMatch(lines[3]!.error!.message, /crash/, 'the test hook is not advertised');
     assert.equal(r.closedByServer, true, 'half-closed client gets its answers and then the server closes');
   } finally {
     await srv.close();
@@ -217,8 +220,9 @@ test('CLOSE_WAIT sockets a worker holds past leakAfterMs are flagged as leaks, w
   try {
     let ss = await controlRequest(path, 'sockstat') as SockstatResult;
     assert.equal(ss.processes[1]!.tcpStates.ESTABLISHED, 3);
-    assert.equal(ss.workers[0]!.kernelConnections, 3);
-    assert.equal(ss.workers[0]!.untracked, 3, 'the (empty) registry knows none of the child\'s sockets');
+    assert.equal(ss.processes[1]!.kernelConnections, 3);
+    assert.equal(ss.processes[1]!.untracked, 3, 'no registry knows any of the child\'s sockets');
+    assert.equal(ss.workers[0]!.kernelConnections, 0, 'a connection counts for a worker only when its registry lists the peer');
     assert.deepEqual(ss.leaks, []);
     for (const s of accepted) s.destroy();
     // Young CLOSE_WAIT is not yet a leak (a half-closed client may still be getting its answer).

@@ -16,7 +16,7 @@ let path: string;
 let close: () => Promise<void>;
 
 const report: WorkerReport = {
-  pid: process.pid, worker: 1, udpQueries: 10, tcpQueries: 7,
+  pid: process.pid, threadId: 7, worker: 1, udpQueries: 10, tcpQueries: 7,
   registry: {
     accepted: 12,
     closedByReason: { eof: 6, 'idle-timeout': 2, 'read-timeout': 1, limit: 0, error: 0, reset: 1, shutdown: 0 },
@@ -32,7 +32,7 @@ before(async () => {
   path = join(dir, 'control.sock');
   const srv = await startControlServer({
     path, log: { info() {}, warn() {}, error() {} }, sampleIntervalMs: 0,
-    handlers: { workers: () => Promise.resolve([report]), reload: () => Promise.resolve([]), pids: () => ({ primary: process.pid, workers: [process.pid] }) },
+    handlers: { workers: () => Promise.resolve([report]), reload: () => Promise.resolve({ summary: [], results: [] }), pids: () => ({ primary: process.pid, workers: [process.pid] }) },
   });
   close = () => srv.close();
 });
@@ -62,8 +62,8 @@ test('text output: processes with fds vs limit, connections oldest first, close 
   const r = await run(['--socket', path]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^PROCESS\s+PID\s+FDS\s+LIMIT\s+USE/m);
-  assert.match(r.out, new RegExp(`^primary\\s+${process.pid}\\s+\\d+\\s+\\d+\\s+\\d+\\.\\d%`, 'm'));
-  assert.match(r.out, /worker 1 \(pid \d+\): 2 open \[reading-length=1 writing=1\]\s+accepted 12\s+queries udp 10 tcp 7/);
+  assert.match(r.out, new RegExp(`^server\\s+${process.pid}\\s+\\d+\\s+\\d+\\s+\\d+\\.\\d%`, 'm'));
+  assert.match(r.out, /worker 1 \(thread 7\): 2 open \[reading-length=1 writing=1\]\s+accepted 12\s+queries udp 10 tcp 7/);
   assert.match(r.out, /closed by reason: eof=6 idle-timeout=2 read-timeout=1 limit=0 error=0 reset=1 shutdown=0/);
   const oldest = r.out.indexOf('[::1]:40002');
   const newest = r.out.indexOf('127.0.0.1:40001');

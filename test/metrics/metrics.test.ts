@@ -1,4 +1,4 @@
-// Tests the metrics: naming lint over every exported series, channel-fed worker counters, and a real cluster scrape.
+// Tests the metrics: naming lint over every exported series, channel-fed worker counters, and a real scrape of worker threads.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -60,7 +60,7 @@ test('listen address must be loopback', () => {
 });
 
 test('metrics server without workers: 404, 405, token, and close() ends keep-alive sockets', { timeout: 10_000 }, async () => {
-  const srv = await startMetricsServer({ listen: '127.0.0.1:0', token: 's3cret', log: { info() {}, warn() {}, error() {} } });
+  const srv = await startMetricsServer({ listen: '127.0.0.1:0', token: 's3cret', log: { info() {}, warn() {}, error() {} }, collect: () => Promise.resolve([]) });
   try {
     const base = `http://127.0.0.1:${srv.port}`;
     assert.equal((await fetch(`${base}/metrics`)).status, 401);
@@ -85,14 +85,14 @@ test('metrics server without workers: 404, 405, token, and close() ends keep-ali
   }
 });
 
-test('real cluster: GET /metrics aggregates both workers plus the primary\'s view of every process', { timeout: 30_000 }, async () => {
-  const child = spawn(process.execPath, [new URL('./cluster-fixture.ts', import.meta.url).pathname], {
+test('real threads: GET /metrics aggregates both worker threads, the main thread\'s zone gauges and the process\'s fds and sockets', { timeout: 30_000 }, async () => {
+  const child = spawn(process.execPath, [new URL('./threads-fixture.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, METRICS_TOKEN: 'tok' },
   });
   children.push(child);
   const rl = createInterface({ input: child.stdout });
   const [line] = await once(rl, 'line') as [string];
-  const m = /port=(\d+) workers=(\d+),(\d+)/.exec(line);
+  const m = /port=(\d+) threads=(\d+),(\d+)/.exec(line);
   assert.ok(m, line);
   const res = await fetch(`http://127.0.0.1:${m[1]}/metrics`, { headers: { authorization: 'Bearer tok' } });
   assert.equal(res.status, 200);
@@ -112,13 +112,14 @@ test('real cluster: GET /metrics aggregates both workers plus the primary\'s vie
   assert.equal(value(fams, 'dunlin_tcp_connections_closed_total', { reason: 'eof' }), 15);
   assert.equal(value(fams, 'dunlin_zone_serial', { zone: 'example.' }), 2026112701, 'not summed');
   assert.equal(value(fams, 'dunlin_zone_load_seconds', { zone: 'example.' }), 0.012);
-  for (const pid of [String(child.pid), m[2]!, m[3]!]) {
+  // One process: the threads share its pid and its descriptor table.
+  for (const pid of [String(child.pid)]) {
     assert.ok((value(fams, 'dunlin_process_open_fds', { pid }) ?? 0) > 0, `fds of ${pid}`);
     assert.ok((value(fams, 'dunlin_process_max_fds', { pid }) ?? 0) > 0);
     assert.ok((value(fams, 'dunlin_process_resident_memory_bytes', { pid }) ?? 0) > 1e6);
     assert.equal(value(fams, 'dunlin_process_tcp_sockets', { pid, state: 'CLOSE_WAIT' }), 0);
   }
-  // Graceful stop: the primary closes the endpoint and its workers; the process exits by itself.
+  // Graceful stop: the main thread closes the endpoint and its threads; the process exits by itself.
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit') as [number | null];
   assert.equal(code, 0);

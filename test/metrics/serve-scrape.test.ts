@@ -1,4 +1,4 @@
-// Scrapes a real `dunlin serve --metrics` (2 workers) after real UDP and TCP queries; lints every series it exports.
+// Scrapes a real `dunlin serve --metrics` (2 worker threads) after real UDP and TCP queries; lints every series it exports.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, sampleZone, encodeQuery, queryUdp, queryTcp } from '../helpers/harness.ts';
@@ -12,7 +12,7 @@ after(async () => { await server?.stop(); });
 
 test('real server: queries counted by transport/rcode/qtype, connections, per-process fds and socket states', { timeout: 60_000 }, async () => {
   server = await startServer({ workers: 2, zones: { 'example.test.': sampleZone('example.test.', 7) }, args: ['--metrics', '127.0.0.1:0'] });
-  const line = await server.waitForLog((l) => l['msg'] === 'metrics listening' && typeof l['port'] === 'number');
+  const line = await server.waitForLog((l) => l['msg'] === 'metrics: listening' && typeof l['port'] === 'number');
   const url = `http://127.0.0.1:${String(line['port'])}/metrics`;
 
   for (let i = 0; i < 5; i++) await queryUdp(server.udp4, encodeQuery('www.example.test.', 'A'));
@@ -35,12 +35,15 @@ test('real server: queries counted by transport/rcode/qtype, connections, per-pr
   assert.ok((value(fams, 'dunlin_zone_records', { zone: 'example.test.' }) ?? 0) >= 10);
 
   const st = await controlRequest(server.controlSocket, 'status') as StatusResult;
-  for (const [pid, role] of [[st.primary, 'primary'], ...st.workers.map((w) => [w, 'worker'] as const)] as const) {
-    const fds = value(fams, 'dunlin_process_open_fds', { pid: String(pid), role });
-    assert.ok(fds !== undefined && fds > 5, `fds of ${role} ${pid}`);
-    assert.ok((value(fams, 'dunlin_process_max_fds', { pid: String(pid) }) ?? 0) >= fds);
-    assert.equal(value(fams, 'dunlin_process_tcp_sockets', { pid: String(pid), state: 'CLOSE_WAIT' }), 0);
-  }
-  // Each worker holds its own TCP listener (SO_REUSEPORT).
-  for (const w of st.workers) assert.ok((value(fams, 'dunlin_process_tcp_sockets', { pid: String(w), state: 'LISTEN' }) ?? 0) >= 1);
+  // One process: both serving threads live in it and share its descriptors.
+  assert.equal(st.primary, server.pid);
+  assert.deepEqual(st.workers, []);
+  assert.deepEqual(st.threads.map((t) => t.worker), [1, 2]);
+  const pid = String(st.primary);
+  const fds = value(fams, 'dunlin_process_open_fds', { pid, role: 'primary' });
+  assert.ok(fds !== undefined && fds > 5, `fds of ${pid}`);
+  assert.ok((value(fams, 'dunlin_process_max_fds', { pid }) ?? 0) >= fds);
+  assert.equal(value(fams, 'dunlin_process_tcp_sockets', { pid, state: 'CLOSE_WAIT' }), 0);
+  // Each serving thread holds its own DNS listener (SO_REUSEPORT), plus the metrics endpoint's: three in the one process.
+  assert.equal(value(fams, 'dunlin_process_tcp_sockets', { pid, state: 'LISTEN' }), 3);
 });

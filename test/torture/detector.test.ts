@@ -53,14 +53,15 @@ test('the torture probes and dunlin sockstat catch a server that leaks on EOF in
 
     control = await startControlServer({
       path, log: { info() {}, warn() {}, error() {} }, leakAfterMs: 300, sampleIntervalMs: 100,
-      handlers: { workers: () => Promise.resolve([]), reload: () => Promise.resolve([]), pids: () => ({ primary: process.pid, workers: [pid] }) },
+      handlers: { workers: () => Promise.resolve([]), reload: () => Promise.resolve({ summary: [], results: [] }), pids: () => ({ primary: process.pid, workers: [pid] }) },
     });
     await sleep(800);
     const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
     const { stdout } = await withTimeout(promisify(execFile)(process.execPath, [main, 'sockstat', '--socket', path]), 15_000, 'sockstat');
     assert.match(stdout, /LEAKS: 100 socket\(s\) in CLOSE_WAIT/);
     assert.match(stdout, /unknown \(fd not tracked\)/);
-    assert.match(stdout, new RegExp(`worker \\?\\s+${pid}\\s+\\d+\\s+\\d+\\s+[\\d.]+%\\s+\\d+\\s+\\S+\\s+.*CLOSE_WAIT=100`));
+    assert.match(stdout, new RegExp(`other \\(pid ${pid}\\): 100 TCP connection socket\\(s\\) held, 100 NOT in any worker registry`));
+    assert.match(stdout, new RegExp(`other\\s+${pid}\\s+\\d+\\s+\\d+\\s+[\\d.]+%\\s+\\d+\\s+\\S+\\s+.*CLOSE_WAIT=100`));
     if (process.env['DETECTOR_OUT']) (await import('node:fs')).writeFileSync(process.env['DETECTOR_OUT'], stdout);
     for (const c of conns) c.socket.destroy();
   } finally {
