@@ -6,7 +6,7 @@ import { MAX_RESPONSE_BYTES, type Command, type ControlErrorCode } from './proto
 
 export interface ControlRequestOptions {
   readonly timeoutMs?: number;
-  readonly args?: { readonly limit?: number };
+  readonly args?: { readonly limit?: number; readonly worker?: number };
   /** Key file; defaults to `path + '.key'`. */
   readonly keyPath?: string;
 }

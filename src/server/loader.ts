@@ -10,6 +10,11 @@ interface Queued {
   readonly resolve: (r: LoadReply) => void;
 }
 
+/** A job that failed before or outside the parser: reported at the file, like a zone problem without a line. */
+function failure(id: number, file: string, why: string): LoadReply {
+  return { id, status: 'failed', fingerprint: null, errors: [`${file}:0:0: error: ${why}`], errorCount: 1, warnings: [] };
+}
+
 /** Something that turns a load request into a reply; the server uses ZoneLoader, tests may pass their own. */
 export interface ZoneLoadService {
   load(req: LoadRequest): Promise<LoadReply>;
@@ -35,9 +40,8 @@ export class ZoneLoader implements ZoneLoadService {
 
   load(req: LoadRequest): Promise<LoadReply> {
     const id = this.#nextId++;
-    const failed = (why: string): LoadReply => ({ id, status: 'failed', fingerprint: null, errors: [`${req.file}:0:0: error: ${why}`], errorCount: 1, warnings: [] });
-    if (this.#closed) return Promise.resolve(failed('server is stopping'));
-    if (this.#queue.length >= this.#maxQueue) return Promise.resolve(failed(`zone load queue full (${this.#maxQueue} jobs)`));
+    if (this.#closed) return Promise.resolve(failure(id, req.file, 'server is stopping'));
+    if (this.#queue.length >= this.#maxQueue) return Promise.resolve(failure(id, req.file, `zone load queue full (${this.#maxQueue} jobs)`));
     return new Promise((resolve) => {
       this.#queue.push({ job: { ...req, id }, resolve });
       this.#next();
@@ -70,7 +74,7 @@ export class ZoneLoader implements ZoneLoadService {
       this.#next();
     });
     // An exception or an out-of-memory abort in the loader fails the job in progress, never the server.
-    t.on('error', (err) => this.#fail(t, err.message));
+    t.on('error', (err: unknown) => this.#fail(t, err instanceof Error ? err.message : String(err)));
     t.on('exit', (code) => this.#fail(t, `zone loader thread exited (code ${code})`));
     return t;
   }
@@ -79,14 +83,14 @@ export class ZoneLoader implements ZoneLoadService {
     if (this.#thread === t) this.#thread = null;
     const q = this.#current;
     this.#current = null;
-    q?.resolve({ id: q.job.id, status: 'failed', fingerprint: null, errors: [`${q.job.file}:0:0: error: ${why}`], errorCount: 1, warnings: [] });
+    q?.resolve(failure(q.job.id, q.job.file, why));
     this.#next();
   }
 
   /** Stops the thread; queued and running jobs resolve as failed. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const q of this.#queue.splice(0)) q.resolve({ id: q.job.id, status: 'failed', fingerprint: null, errors: [`${q.job.file}:0:0: error: server is stopping`], errorCount: 1, warnings: [] });
+    for (const q of this.#queue.splice(0)) q.resolve(failure(q.job.id, q.job.file, 'server is stopping'));
     const t = this.#thread;
     if (t) await t.terminate();
   }

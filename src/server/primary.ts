@@ -195,9 +195,9 @@ class Primary {
           break;
       }
     });
-    // An uncaught exception in the thread: logged here, then 'exit' follows and the slot is restarted.
-    w.on('error', (err) => {
-      crash = err;
+    // An uncaught exception in the thread (any value may be thrown): kept for the log line, then 'exit' follows and the slot is restarted.
+    w.on('error', (err: unknown) => {
+      crash = err instanceof Error ? err : new Error(String(err));
     });
     w.on('exit', (code) => this.#onExit(slot, w, code, crash));
   }

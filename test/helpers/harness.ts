@@ -7,6 +7,9 @@ import os from 'node:os';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
+import { controlRequest } from '../../src/control/client.ts';
+import type { StatusResult } from '../../src/control/protocol.ts';
+import type { WorkerThreadInfo } from '../../src/control/types.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -154,32 +157,35 @@ export class DunlinServer {
     return found!;
   }
 
-  /** Worker process ids (children of the primary). */
-  workerPids(): number[] {
-    return childPids(this.pid);
+  /** The serving threads (worker index and threadId), from the control socket's `status`. */
+  async threads(): Promise<WorkerThreadInfo[]> {
+    const st = await controlRequest(this.controlSocket, 'status', { timeoutMs: 5000 }) as StatusResult;
+    return [...st.threads];
+  }
+
+  /** Asks the control socket to crash one serving thread (the server must run with DUNLIN_TEST_HOOKS=1). */
+  async crashWorker(worker: number): Promise<void> {
+    const r = await controlRequest(this.controlSocket, 'crash-worker', { args: { worker }, timeoutMs: 5000 }) as { crashed: boolean };
+    if (!r.crashed) throw new Error(`worker ${worker} is not running`);
   }
 
   signal(sig: NodeJS.Signals): void {
     tryKill(this.pid, sig);
   }
 
-  /** SIGTERM, wait up to `timeoutMs`, then SIGKILL the primary and its workers. Removes the temp dir. */
+  /** SIGTERM, wait up to `timeoutMs`, then SIGKILL the server (its threads go with it). Removes the temp dir. */
   async stop(timeoutMs = 10_000): Promise<ExitStatus & { ms: number }> {
     const t0 = Date.now();
-    const workers = this.workerPids();
     this.signal('SIGTERM');
     const r = await Promise.race([this.exited, bound(timeoutMs)]);
-    if (r === null) this.kill(workers);
+    if (r === null) this.kill();
     const status = await this.exited;
-    // Workers exit with the primary; make sure.
-    for (const w of workers) tryKill(w, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
     return { ...status, ms: Date.now() - t0 };
   }
 
-  /** SIGKILL the primary and its workers now. */
-  kill(workers = this.workerPids()): void {
-    for (const w of workers) tryKill(w, 'SIGKILL');
+  /** SIGKILL the server now. */
+  kill(): void {
     tryKill(this.pid, 'SIGKILL');
   }
 }

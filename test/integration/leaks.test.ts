@@ -20,7 +20,7 @@ const IDLE = 600;
 const READ = 400;
 
 function heldStates(srv: DunlinServer): Record<string, number> {
-  const s = tcpStates(srv.workerPids()[0]!, false);
+  const s = tcpStates(srv.pid, false);
   delete s['LISTEN'];
   return s;
 }
@@ -31,12 +31,12 @@ test('every abusive TCP peer behaviour ends with the socket closed: fds back to 
     config: `tcp:\n  idle_timeout_ms: ${IDLE}\n  read_timeout_ms: ${READ}\n  write_buffer_bytes: 16384\n`,
   });
   try {
-    const worker = srv.workerPids()[0]!;
+    const server = srv.pid;
     // Warm up (lazy handles), then take the baseline.
     await queryUdp(srv.udp4, encodeQuery(ZONE, 'A'));
     await queryTcp(srv.tcp4, [encodeQuery(ZONE, 'A')]);
     await waitFor(() => Object.keys(heldStates(srv)).length === 0, 5000);
-    const baseline = fdCount(worker);
+    const baseline = fdCount(server);
 
     const q = frame(encodeQuery(ZONE, 'A'));
     const big = frame(encodeQuery(`big.${ZONE}`, 'TXT'));
@@ -63,8 +63,8 @@ test('every abusive TCP peer behaviour ends with the socket closed: fds back to 
       }));
     }
     // Whatever the peers do, the server closes its side within idle + read timeout.
-    await waitFor(() => fdCount(worker) <= baseline && Object.keys(heldStates(srv)).length === 0, IDLE + READ + 3000, 50)
-      .catch(() => assert.fail(`worker holds ${fdCount(worker)} fds (baseline ${baseline}), states ${JSON.stringify(heldStates(srv))}`));
+    await waitFor(() => fdCount(server) <= baseline && Object.keys(heldStates(srv)).length === 0, IDLE + READ + 3000, 50)
+      .catch(() => assert.fail(`the server holds ${fdCount(server)} fds (baseline ${baseline}), states ${JSON.stringify(heldStates(srv))}`));
     for (const c of clients) c.destroy();
     // The registry agrees: nothing open, and every kind of close was counted.
     const report = JSON.stringify(await controlRequest(srv.controlSocket, 'sockstat', { timeoutMs: 5000 }));
@@ -86,7 +86,7 @@ test('a low RLIMIT_NOFILE lowers the connection limit: accept never runs out of 
   const srv = await startServer({ zones: { [ZONE]: zone }, prefix: ['prlimit', '--nofile=64:64', '--'] });
   const clients: TcpClient[] = [];
   try {
-    const worker = srv.workerPids()[0]!;
+    const server = srv.pid;
     const lowered = await srv.waitForLog((l) => l['msg'] === 'max_connections lowered to fit RLIMIT_NOFILE', 5000);
     const budget = Number(lowered['lowered']);
     assert.ok(budget > 0 && budget < 40, `budget ${budget}`);
@@ -94,14 +94,14 @@ test('a low RLIMIT_NOFILE lowers the connection limit: accept never runs out of 
     for (let i = 0; i < 60; i++) {
       const c = await TcpClient.connect(srv.tcp4);
       clients.push(c);
-      maxFds = Math.max(maxFds, fdCount(worker));
+      maxFds = Math.max(maxFds, fdCount(server));
     }
     // The newest connection is admitted (close-idlest) and answers.
     const last = clients.at(-1)!;
     await last.write(frame(encodeQuery(ZONE, 'A', { id: 777 })));
     assert.equal(decodeResponse((await last.read(1))[0]!).id, 777);
     await waitFor(() => clients.filter((c) => c.isEnded).length >= 60 - budget, 5000);
-    assert.ok(maxFds < 64, `worker peaked at ${maxFds} fds`);
+    assert.ok(maxFds < 64, `the server peaked at ${maxFds} fds`);
     const u = decodeResponse(await queryUdp(srv.udp4, encodeQuery(ZONE, 'A')));
     assert.equal(rcodeOf(u), 'NOERROR');
     assert.ok(!srv.logs().some((l) => l['level'] === 50 && String(l['msg']).includes('accept')), 'no accept errors');

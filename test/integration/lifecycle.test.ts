@@ -1,7 +1,8 @@
-// Owns process-model tests of a real `dunlin serve`: worker crash and restart, SIGHUP reload under load, SIGTERM under load.
+// Owns process-model tests of a real `dunlin serve`: worker thread crash and restart, SIGHUP reload under load, SIGTERM under load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { TcpClient, answersOf, decodeResponse, encodeQuery, frame, isAlive, queryUdp, sampleZone, sleep, startServer, waitFor } from '../helpers/harness.ts';
 import type { DunlinServer, Endpoint } from '../helpers/harness.ts';
@@ -100,27 +101,45 @@ test('SIGHUP under load: no query lost, the changed zone is served, a broken zon
   }
 });
 
-test('a worker killed with SIGKILL is restarted; queries continue meanwhile', async () => {
-  const srv = await startServer({ workers: 2, zones: { [ZONE]: sampleZone(ZONE, 1) } });
+test('a worker thread that crashes is replaced with the current zones; the other keeps answering meanwhile', async () => {
+  const srv = await startServer({ workers: 2, zones: { [ZONE]: sampleZone(ZONE, 1) }, env: { DUNLIN_TEST_HOOKS: '1' } });
   try {
-    const before = srv.workerPids();
-    assert.equal(before.length, 2);
+    const before = await srv.threads();
+    assert.deepEqual(before.map((t) => t.worker), [1, 2]);
+    const victim = before[0]!;
+    // A reload before the crash: the replacement must start with serial 2, not the startup version.
+    writeFileSync(join(srv.dir, 'example.test.zone'), sampleZone(ZONE, 2));
+    srv.signal('SIGHUP');
+    await srv.waitForLog((l) => typeof l['result'] === 'string' && l['result'].includes('reloaded serial 1 -> 2'), 10_000);
     const load = startLoad(srv, 4, 0);
     await sleep(200);
-    const victim = before[0]!;
-    process.kill(victim, 'SIGKILL');
+    await srv.crashWorker(victim.worker);
     const crashed = await srv.waitForLog((l) => l['msg'] === 'worker crashed; restarting', 10_000);
-    assert.equal(crashed['signal'], 'SIGKILL');
+    assert.equal(crashed['worker'], victim.worker);
+    assert.match(String(crashed['err']), /deliberate crash of worker 1/);
     await srv.waitForLog((l) => l['msg'] === 'worker restarted', 15_000);
-    await waitFor(() => srv.workerPids().length === 2 && !srv.workerPids().includes(victim), 10_000);
+    let after = before;
+    await waitFor(async () => (after = await srv.threads()).length === 2 && !after.some((t) => t.threadId === victim.threadId), 10_000);
     const restartedAt = Date.now();
-    await waitFor(() => load.answersSince(restartedAt).length > 20, 5000);
+    await waitFor(() => load.answersSince(restartedAt).length > 40, 5000);
     const r = await load.stop();
-    // A datagram already queued on the dead worker's socket dies with it; everything else is answered.
+    // A datagram already queued on the dead thread's socket dies with it; everything else is answered.
     assert.ok(r.failures.length <= 4, `failures: ${r.failures.join('; ')}`);
-    assert.ok(load.answersSince(restartedAt).length > 20, `queries continue after the restart: ${load.answersSince(restartedAt).length} answers, ${r.answers.length} in all, failures ${r.failures.join('; ')}`);
-    assert.ok(!isAlive(victim));
-    assert.equal(srv.workerPids().length, 2);
+    const since = load.answersSince(restartedAt);
+    assert.ok(since.length > 40, `queries continue after the restart: ${since.length} answers, ${r.answers.length} in all, failures ${r.failures.join('; ')}`);
+    assert.deepEqual([...new Set(since)], ['["serial 2"]'], 'the replacement serves the current version');
+    assert.equal(srv.logs().filter((l) => l['msg'] === 'zone reloaded' || l['msg'] === 'zone loaded').length, 2, 'the restart parsed nothing');
+    assert.ok(isAlive(srv.pid));
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('without DUNLIN_TEST_HOOKS the crash hook does not exist', async () => {
+  const srv = await startServer({ workers: 1, zones: { [ZONE]: sampleZone(ZONE, 1) } });
+  try {
+    await assert.rejects(srv.crashWorker(1), /unknown command/);
+    assert.equal(await txtUdp(srv.udp4), '["serial 1"]');
   } finally {
     await srv.stop();
   }
@@ -129,9 +148,7 @@ test('a worker killed with SIGKILL is restarted; queries continue meanwhile', as
 test('SIGTERM under load: a query in progress is answered, idle connections get FIN, exit 0 within the bound', async () => {
   const shutdownMs = 1500;
   const srv = await startServer({ config: `shutdown_timeout_ms: ${shutdownMs}\n`, workers: 2, zones: { [ZONE]: sampleZone(ZONE, 1) } });
-  let workers: number[] = [];
   try {
-    workers = srv.workerPids();
     const load = startLoad(srv, 2, 0);
     const idle = await TcpClient.connect(srv.tcp4);
     const inFlight = await TcpClient.connect(srv.tcp4);
@@ -153,7 +170,6 @@ test('SIGTERM under load: a query in progress is answered, idle connections get 
     assert.ok(ms < shutdownMs + 2500, `exited after ${ms} ms`);
     await stuck.closed;
     await load.stop();
-    for (const w of workers) assert.ok(!isAlive(w), `worker ${w} exited`);
     const stopped = srv.logs().filter((l) => l['msg'] === 'worker stopped');
     assert.equal(stopped.length, 2);
   } finally {
@@ -161,15 +177,20 @@ test('SIGTERM under load: a query in progress is answered, idle connections get 
   }
 });
 
-test('workers do not outlive a primary killed with SIGKILL', async () => {
+test('a server killed with SIGKILL leaves no listener behind: the port can be bound exclusively at once', async () => {
   const srv = await startServer({ workers: 2, zones: { [ZONE]: sampleZone(ZONE, 1) } });
-  const workers = srv.workerPids();
+  const port = srv.port;
   try {
-    assert.equal(workers.length, 2);
     process.kill(srv.pid, 'SIGKILL');
-    await waitFor(() => workers.every((w) => !isAlive(w)), 10_000);
+    await srv.exited;
+    // No thread can outlive its process; the kernel closed every socket of all of them.
+    const tcp = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve());
+    });
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
   } finally {
-    srv.kill(workers);
     await srv.stop();
   }
 });
