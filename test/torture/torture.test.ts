@@ -1,4 +1,4 @@
-// Torture test: a real 2-worker `dunlin serve` under hundreds of misbehaving TCP clients; fds and CLOSE_WAIT must return to baseline.
+// Torture test: a real 2-worker-thread `dunlin serve` under hundreds of misbehaving TCP clients; fds and CLOSE_WAIT must return to baseline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -42,8 +42,10 @@ before(async () => {
   });
   const st = await controlRequest(server.controlSocket, 'status') as StatusResult;
   assert.equal(st.primary, server.pid);
-  assert.equal(st.workers.length, 2);
-  pids = [st.primary, ...st.workers];
+  // One process: both serving threads share its descriptor table, so its fds are every thread's fds.
+  assert.deepEqual(st.workers, []);
+  assert.deepEqual(st.threads.map((t) => t.worker), [1, 2]);
+  pids = [st.primary];
   prober = new Prober(server.udp4, server.tcp4, 100);
   // Warm up (first TCP accept, lazy allocations) before taking the baseline.
   await sleep(500);
@@ -62,7 +64,7 @@ after(async () => {
       'scenario                      conns  fd-before  fd-peak  fd-after  CLOSE_WAIT-peak  CLOSE_WAIT-after  settle-ms  probes(udp/tcp ok, failed)',
       ...rows.map((r) => `${r.scenario.padEnd(28)}  ${String(r.conns).padStart(5)}  ${String(r.before).padStart(9)}  ${String(r.peak).padStart(7)}  ${String(r.after).padStart(8)}  ${String(r.peakCloseWait).padStart(15)}  ${String(r.afterCloseWait).padStart(16)}  ${String(r.settleMs).padStart(9)}  ${r.probes}`),
     ].join('\n');
-    process.stdout.write(`\n# torture: fds summed over primary + 2 workers (pids ${pids.join(',')})\n${table.split('\n').map((l) => '# ' + l).join('\n')}\n`);
+    process.stdout.write(`\n# torture: fds of the server process (2 worker threads; pid ${pids.join(',')})\n${table.split('\n').map((l) => '# ' + l).join('\n')}\n`);
     if (process.env['TORTURE_TABLE']) writeFileSync(process.env['TORTURE_TABLE'], table + '\n');
     const stopped = await server.stop(10_000);
     assert.equal(stopped.code, 0, `server exited cleanly: ${server.stderr().slice(-2000)}`);
