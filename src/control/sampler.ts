@@ -118,6 +118,8 @@ export class SockstatSampler {
     for (const p of pids) peersByPid.set(p.pid, registryPeers(reports.filter((r) => r.pid === p.pid)));
 
     const listenPorts = new Set<number>();
+    const ports = this.#handlers.dnsPorts?.();
+    const dnsPorts = ports === undefined ? null : new Set(ports);
     const processes: ProcessReport[] = pids.map((p, i) => {
       const s = samples[i];
       const mine = owned.get(p.pid) ?? [];
@@ -128,6 +130,7 @@ export class SockstatSampler {
       const softN = typeof soft === 'number' ? soft : null;
       const conns = mine.filter((e) => e.state !== 'LISTEN');
       const known = peersByPid.get(p.pid)!;
+      const served = dnsPorts === null ? conns : conns.filter((e) => dnsPorts.has(e.localPort));
       return {
         pid: p.pid,
         role: p.role,
@@ -142,7 +145,7 @@ export class SockstatSampler {
         tcpStates: countStates(mine),
         listening: listening.map((e) => formatPeer(e.localAddr, e.localPort)),
         kernelConnections: conns.length,
-        untracked: conns.filter((e) => !known.has(peerOf(e))).length,
+        untracked: served.filter((e) => !known.has(peerOf(e))).length,
       };
     });
 

@@ -47,6 +47,12 @@ export interface ControlHandlers {
   pids(): { primary: number; workers: number[] };
   /** Serving threads running now. */
   threads?(): WorkerThreadInfo[];
+  /**
+   * The DNS ports the worker threads listen on. Only connections on these ports can be in a worker
+   * registry; others the process holds (a metrics scrape) are not reported as untracked. Without
+   * it every connection socket counts.
+   */
+  dnsPorts?(): number[];
   /** Every configured zone's state. */
   zones?(): ZoneStatus[];
   /** Test hook (present only with DUNLIN_TEST_HOOKS=1): an uncaught exception in one serving thread. */

@@ -282,6 +282,7 @@ class Primary {
     pids: () => ({ primary: process.pid, workers: [] }),
     threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
     zones: () => this.#writer.status(),
+    dnsPorts: () => [...new Set(this.#listeners.filter((l) => l.proto === 'tcp').map((l) => Number(/:(\d+)$/.exec(l.address)?.[1] ?? 0)))],
     ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
   };
 

@@ -317,4 +317,12 @@ test('close reasons were counted for every scenario', { timeout: 10_000 }, async
   const open = ss.workers.reduce((n, w) => n + w.openTotal, 0);
   assert.equal(accepted, closed + open, 'every accepted connection is either open or closed with a reason');
   assert.deepEqual(ss.leaks, []);
+  // Every connection socket the process holds on the DNS port is in some worker thread's registry
+  // (a probe accepted between the registry reports and the /proc read may show for one sample).
+  let untracked = -1;
+  await waitFor(async () => {
+    const s = await controlRequest(server.controlSocket, 'sockstat') as SockstatResult;
+    untracked = s.processes[0]!.untracked;
+    return untracked === 0;
+  }, 3000, 100).catch(() => assert.fail(`${untracked} connection socket(s) of the server are in no worker registry`));
 });
