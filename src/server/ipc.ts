@@ -26,13 +26,15 @@ export type WorkerMessage =
   | { readonly cmd: 'dunlin:ready'; readonly listeners: readonly BoundListener[] }
   | { readonly cmd: 'dunlin:failed'; readonly error: string }
   | { readonly cmd: 'dunlin:report'; readonly id: number; readonly report: WorkerReport }
+  /** The zone set of publication `id` is the one this thread answers from now. */
+  | { readonly cmd: 'dunlin:zones-applied'; readonly id: number }
   | { readonly cmd: 'dunlin:stopped' };
 
 /** Main thread -> serving thread. */
 export type MainMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number }
   /** A new complete set of zone versions; the thread swaps its ZoneSet between two queries. */
-  | { readonly cmd: 'dunlin:zones'; readonly images: readonly ZoneImage[] }
+  | { readonly cmd: 'dunlin:zones'; readonly id: number; readonly images: readonly ZoneImage[] }
   | { readonly cmd: 'dunlin:shutdown' }
   | { readonly cmd: 'dunlin:destroy' }
   | { readonly cmd: 'dunlin:crash' };
@@ -57,7 +59,7 @@ function hasCmd(m: unknown): m is { cmd: string } {
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:stopped');
+  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:zones-applied' || m.cmd === 'dunlin:stopped');
 }
 
 export function isMainMessage(m: unknown): m is MainMessage {

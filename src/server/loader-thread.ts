@@ -1,4 +1,6 @@
 // Owns the zone loader thread's entry: fingerprint, parse, check and build one zone per job, off every serving thread and off the main thread.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { loadZoneIntoStore } from '../store/index.ts';
@@ -28,6 +30,19 @@ function run(job: LoadJob): LoadReply {
   }
   const ms = Math.round((performance.now() - t0) * 100) / 100;
   return { id: job.id, status: 'built', fingerprint, image: r.zone.image(), serial: r.zone.serial, records: r.recordCount, ms, warnings };
+}
+
+/**
+ * Building a big zone takes a core for seconds; the serving threads must win every time they want
+ * the CPU. On Linux setpriority() on a thread id renices only that thread (/proc/thread-self names
+ * it), so this thread alone runs at a lower priority. Best effort: elsewhere it keeps the default.
+ */
+const LOADER_NICE = 10;
+try {
+  const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1] ?? NaN);
+  if (Number.isInteger(tid)) setPriority(tid, LOADER_NICE);
+} catch {
+  // no /proc or not permitted: same priority as the rest
 }
 
 const port = parentPort;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import { formatAddress } from '../config/load.ts';
 import type { ControlHandlers, WorkerReport, WorkerThreadInfo, ZoneResult } from '../control/types.ts';
+import type { ZoneImage } from '../store/index.ts';
 import { fdCount, fdLimit, startFdMonitor } from '../transport/fd-monitor.ts';
 import type { BoundListener, MainMessage, WorkerData } from './ipc.ts';
 import { isWorkerMessage, siblingModule } from './ipc.ts';
@@ -16,6 +17,8 @@ const RESTART_BASE_MS = 250;
 const RESTART_MAX_MS = 10_000;
 const STABLE_AFTER_MS = 30_000;
 const REPORT_TIMEOUT_MS = 1_000;
+/** A thread confirms a new zone set within this bound (it only swaps a reference) or the reload goes on without it. */
+const PUBLISH_TIMEOUT_MS = 2_000;
 /** After the graceful bound, threads still running are terminated. */
 const KILL_GRACE_MS = 1_500;
 /** Descriptors kept free for everything that is not a TCP connection (zone loads, logs, /proc reads, control). */
@@ -85,6 +88,7 @@ class Primary {
   readonly #out: NodeJS.WritableStream;
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
+  readonly #publishing = new Map<number, { readonly expected: Set<Worker>; readonly resolve: () => void; readonly timer: NodeJS.Timeout }>();
   readonly #loader = new ZoneLoader();
   readonly #writer: ZoneWriter;
   readonly #testHooks = process.env['DUNLIN_TEST_HOOKS'] === '1';
@@ -102,7 +106,7 @@ class Primary {
     this.#log = log;
     this.#out = out;
     this.#writer = new ZoneWriter(config.zones, log, this.#loader);
-    this.#writer.onPublish((images) => this.#broadcast({ cmd: 'dunlin:zones', images }));
+    this.#writer.onPublish((images) => this.#publish(images));
   }
 
   async run(): Promise<number> {
@@ -191,6 +195,9 @@ class Primary {
         case 'dunlin:report':
           this.#reply(m.id, w, m.report);
           break;
+        case 'dunlin:zones-applied':
+          this.#applied(m.id, w);
+          break;
         case 'dunlin:stopped':
           break;
       }
@@ -210,6 +217,9 @@ class Primary {
     }
     for (const [id, p] of this.#pending) {
       if (p.expected.delete(w) && p.expected.size === 0) this.#settle(id);
+    }
+    for (const [id, p] of this.#publishing) {
+      if (p.expected.delete(w) && p.expected.size === 0) this.#published(id);
     }
     const err = crash?.message ?? null;
     if (this.#phase === 'stopping') {
@@ -264,6 +274,35 @@ class Primary {
     this.#pending.delete(id);
     clearTimeout(p.timer);
     p.resolve(p.replies);
+  }
+
+  /** Posts a zone set to every thread; resolves when each answers from it (or died, or after PUBLISH_TIMEOUT_MS). */
+  #publish(images: readonly ZoneImage[]): Promise<void> {
+    const id = this.#nextId++;
+    const live = this.#live();
+    if (live.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#log.warn({ publication: id }, 'a worker did not confirm the new zones in time');
+        this.#published(id);
+      }, PUBLISH_TIMEOUT_MS);
+      timer.unref();
+      this.#publishing.set(id, { expected: new Set(live), resolve, timer });
+      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images } satisfies MainMessage);
+    });
+  }
+
+  #applied(id: number, w: Worker): void {
+    const p = this.#publishing.get(id);
+    if (p?.expected.delete(w) && p.expected.size === 0) this.#published(id);
+  }
+
+  #published(id: number): void {
+    const p = this.#publishing.get(id);
+    if (!p) return;
+    this.#publishing.delete(id);
+    clearTimeout(p.timer);
+    p.resolve();
   }
 
   #broadcast(msg: MainMessage): void {

@@ -85,7 +85,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
         break;
       case 'dunlin:zones':
         zones = zoneSetOf(m.images);
-        log.debug({ zones: m.images.length }, 'zone set swapped');
+        send({ cmd: 'dunlin:zones-applied', id: m.id });
         break;
       case 'dunlin:shutdown':
         void stop('graceful', 'main thread asked');

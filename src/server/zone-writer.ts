@@ -48,7 +48,7 @@ export class ZoneWriter {
   readonly #log: Logger;
   readonly #loader: ZoneLoadService;
   readonly #states: ZoneState[] = [];
-  readonly #subscribers = new Set<(images: readonly ZoneImage[]) => void>();
+  readonly #subscribers = new Set<(images: readonly ZoneImage[]) => Promise<void>>();
   #running: Promise<ZoneResult[]> | null = null;
   #builds = 0;
 
@@ -65,8 +65,11 @@ export class ZoneWriter {
     return out;
   }
 
-  /** Called with the complete set of images each time one zone changes. */
-  onPublish(fn: (images: readonly ZoneImage[]) => void): () => void {
+  /**
+   * Called with the complete set of images each time one zone changes; the promise settles when
+   * the readers serve them, so a zone is reported loaded only once it is answered from.
+   */
+  onPublish(fn: (images: readonly ZoneImage[]) => Promise<void>): () => void {
     this.#subscribers.add(fn);
     return () => this.#subscribers.delete(fn);
   }
@@ -112,9 +115,9 @@ export class ZoneWriter {
       const r = this.#apply(s, reply);
       s.last = r;
       results.push(r);
-      this.#report(s, r, reply, what);
       // Published per zone, as soon as it is built: a big zone later in the list does not delay this one.
-      if (r.status === 'loaded') this.#publish();
+      if (r.status === 'loaded') await this.#publish();
+      this.#report(s, r, reply, what);
     }
     return results;
   }
@@ -165,8 +168,8 @@ export class ZoneWriter {
     }
   }
 
-  #publish(): void {
+  async #publish(): Promise<void> {
     const images = this.images();
-    for (const fn of this.#subscribers) fn(images);
+    await Promise.all([...this.#subscribers].map((fn) => fn(images)));
   }
 }

@@ -1,5 +1,6 @@
 // Owns the socket-leak tests of a real `dunlin serve`: every abusive TCP peer behaviour ends with the fd closed; EMFILE backs off.
 import { test } from 'node:test';
+import type { SockstatResult } from '../../src/control/protocol.ts';
 import assert from 'node:assert/strict';
 import { controlRequest } from '../../src/control/client.ts';
 import { TcpClient, rcodeOf, decodeResponse, encodeQuery, fdCount, frame, queryTcp, queryUdp, startServer, tcpStates, waitFor } from '../helpers/harness.ts';
@@ -62,12 +63,18 @@ test('every abusive TCP peer behaviour ends with the socket closed: fds back to 
         await b(c).catch(() => undefined);
       }));
     }
-    // Whatever the peers do, the server closes its side within idle + read timeout.
-    await waitFor(() => fdCount(server) <= baseline && Object.keys(heldStates(srv)).length === 0, IDLE + READ + 3000, 50)
-      .catch(() => assert.fail(`the server holds ${fdCount(server)} fds (baseline ${baseline}), states ${JSON.stringify(heldStates(srv))}`));
+    // Whatever the peers do, the server closes its side within idle + read timeout. A connection
+    // still in the kernel's accept queue holds no fd yet: also wait until the registry has seen all of them.
+    let ss: SockstatResult | undefined;
+    const registry = async (): Promise<SockstatResult> => (ss = await controlRequest(srv.controlSocket, 'sockstat', { timeoutMs: 5000 }) as SockstatResult);
+    await waitFor(async () => {
+      const w = (await registry()).workers[0];
+      return w !== undefined && w.accepted >= 1 + clients.length && w.openTotal === 0 && fdCount(server) <= baseline && Object.keys(heldStates(srv)).length === 0;
+    }, IDLE + READ + 5000, 100)
+      .catch(() => assert.fail(`the server holds ${fdCount(server)} fds (baseline ${baseline}), states ${JSON.stringify(heldStates(srv))}, registry ${JSON.stringify(ss?.workers[0] ?? null).slice(0, 300)}`));
     for (const c of clients) c.destroy();
     // The registry agrees: nothing open, and every kind of close was counted.
-    const report = JSON.stringify(await controlRequest(srv.controlSocket, 'sockstat', { timeoutMs: 5000 }));
+    const report = JSON.stringify(ss);
     const reasons = /"closedByReason":(\{[^}]*\})/.exec(report);
     assert.ok(reasons, report.slice(0, 300));
     const closed = JSON.parse(reasons[1]!) as Record<string, number>;

@@ -35,7 +35,10 @@ test('startup: a broken zone is skipped, the others are served; reload rebuilds 
     // A zone named error.example. that loads fine must not look like a failure.
     const w = new ZoneWriter([{ name: 'a.test.', file: a }, { name: 'error.example.', file: b }], log, loader);
     const published: (readonly ZoneImage[])[] = [];
-    w.onPublish((images) => published.push(images));
+    w.onPublish((images) => {
+      published.push(images);
+      return Promise.resolve();
+    });
     let r = await w.loadAll();
     assert.deepEqual(r.map((x) => x.status), ['loaded', 'failed']);
     assert.equal(w.served, 1);
