@@ -46,6 +46,8 @@ export interface LoadJob {
   readonly file: string;
   /** Fingerprint of the version served now; equal files are answered `unchanged` without parsing. */
   readonly fingerprint: string | null;
+  /** A reload while serving: the loader gives way to the serving threads (startup loads run at full priority). */
+  readonly background: boolean;
 }
 
 /** Loader thread -> main thread. Problems are already formatted as file:line:col: severity: message. */

@@ -33,21 +33,29 @@ function run(job: LoadJob): LoadReply {
 }
 
 /**
- * Building a big zone takes a core for seconds; the serving threads must win every time they want
- * the CPU. On Linux setpriority() on a thread id renices only that thread (/proc/thread-self names
- * it), so this thread alone runs at a lower priority. Best effort: elsewhere it keeps the default.
+ * Building a big zone takes a core for seconds; during a reload the serving threads must win every
+ * time they want the CPU. On Linux setpriority() on a thread id renices only that thread
+ * (/proc/thread-self names it). Startup loads keep full priority (nothing is served yet), and
+ * since an unprivileged thread cannot raise its priority again, the main thread starts a new
+ * loader thread for every batch of jobs. Best effort: without /proc the priority stays.
  */
 const LOADER_NICE = 10;
-try {
-  const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1] ?? NaN);
-  if (Number.isInteger(tid)) setPriority(tid, LOADER_NICE);
-} catch {
-  // no /proc or not permitted: same priority as the rest
+let reniced = false;
+function giveWay(): void {
+  if (reniced) return;
+  reniced = true;
+  try {
+    const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1] ?? NaN);
+    if (Number.isInteger(tid)) setPriority(tid, LOADER_NICE);
+  } catch {
+    // no /proc or not permitted: same priority as the rest
+  }
 }
 
 const port = parentPort;
 if (port === null) throw new Error('loader-thread.ts runs only as a worker thread');
 port.on('message', (job: LoadJob) => {
+  if (job.background) giveWay();
   // The image's columns are SharedArrayBuffers: posting shares them, so the built zone is never copied.
   port.postMessage(run(job));
 });

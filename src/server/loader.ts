@@ -1,4 +1,4 @@
-// Owns the zone loader thread from the main thread: one thread, one job at a time, a bounded queue, restarted if it dies.
+// Owns the zone loader thread from the main thread: one thread per batch of jobs, one job at a time, a bounded queue, a failed job if it dies.
 import { Worker } from 'node:worker_threads';
 import type { LoadJob, LoadReply } from './ipc.ts';
 import { siblingModule } from './ipc.ts';
@@ -52,14 +52,16 @@ export class ZoneLoader implements ZoneLoadService {
     if (this.#current !== null || this.#closed) return;
     const q = this.#queue.shift();
     if (!q) {
-      // Idle: the thread must not keep the process alive on its own.
-      this.#thread?.unref();
+      // Idle: the thread ends, giving back its whole heap (the parse's garbage of a big zone); the
+      // next batch starts a fresh one in some tens of milliseconds. The built zones live on in
+      // their SharedArrayBuffers, which the main and worker threads hold.
+      const t = this.#thread;
+      this.#thread = null;
+      if (t) void t.terminate();
       return;
     }
     this.#current = q;
-    const t = this.#spawn();
-    t.ref();
-    t.postMessage(q.job);
+    this.#spawn().postMessage(q.job);
   }
 
   #spawn(): Worker {
@@ -75,12 +77,15 @@ export class ZoneLoader implements ZoneLoadService {
     });
     // An exception or an out-of-memory abort in the loader fails the job in progress, never the server.
     t.on('error', (err: unknown) => this.#fail(t, err instanceof Error ? err.message : String(err)));
-    t.on('exit', (code) => this.#fail(t, `zone loader thread exited (code ${code})`));
+    t.on('exit', (code) => {
+      if (this.#thread === t) this.#fail(t, `zone loader thread exited (code ${code})`);
+    });
     return t;
   }
 
   #fail(t: Worker, why: string): void {
-    if (this.#thread === t) this.#thread = null;
+    if (this.#thread !== t) return;
+    this.#thread = null;
     const q = this.#current;
     this.#current = null;
     q?.resolve(failure(q.job.id, q.job.file, why));
@@ -92,6 +97,8 @@ export class ZoneLoader implements ZoneLoadService {
     this.#closed = true;
     for (const q of this.#queue.splice(0)) q.resolve(failure(q.job.id, q.job.file, 'server is stopping'));
     const t = this.#thread;
-    if (t) await t.terminate();
+    if (!t) return;
+    this.#fail(t, 'server is stopping');
+    await t.terminate();
   }
 }

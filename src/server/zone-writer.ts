@@ -111,7 +111,7 @@ export class ZoneWriter {
   async #run(what: 'load' | 'reload'): Promise<ZoneResult[]> {
     const results: ZoneResult[] = [];
     for (const s of this.#states) {
-      const reply = await this.#loader.load({ zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint });
+      const reply = await this.#loader.load({ zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload' });
       const r = this.#apply(s, reply);
       s.last = r;
       results.push(r);

@@ -95,16 +95,16 @@ test('the image a worker reads is the memory the loader built: SharedArrayBuffer
   try {
     const f = join(dir, 'a.zone');
     writeFileSync(f, zone(7, 'www IN A 192.0.2.80\n'));
-    const reply = await loader.load({ zone: 'a.test.', file: f, fingerprint: null });
+    const reply = await loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false });
     assert.equal(reply.status, 'built');
     if (reply.status !== 'built') return;
     assert.ok(reply.image.columns.arena.buffer instanceof SharedArrayBuffer);
     const z = Zone.fromImage(reply.image);
     assert.equal(z.serial, 7);
     assert.ok(z.node(Name.fromText('www.a.test.').key));
-    const again = await loader.load({ zone: 'a.test.', file: f, fingerprint: reply.fingerprint });
+    const again = await loader.load({ zone: 'a.test.', file: f, fingerprint: reply.fingerprint, background: true });
     assert.equal(again.status, 'unchanged');
-    const missing = await loader.load({ zone: 'b.test.', file: join(dir, 'nope.zone'), fingerprint: null });
+    const missing = await loader.load({ zone: 'b.test.', file: join(dir, 'nope.zone'), fingerprint: null, background: false });
     assert.equal(missing.status, 'failed');
   } finally {
     await loader.close();
@@ -118,7 +118,7 @@ test('a full load queue answers at once with a failure, never grows', { timeout:
   try {
     const f = join(dir, 'a.zone');
     writeFileSync(f, zone(1));
-    const jobs = [1, 2, 3].map(() => loader.load({ zone: 'a.test.', file: f, fingerprint: null }));
+    const jobs = [1, 2, 3].map(() => loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false }));
     const replies = await Promise.all(jobs);
     // The first runs, the second waits in the one queue slot, the third is refused.
     assert.deepEqual(replies.map((r) => r.status), ['built', 'built', 'failed']);
