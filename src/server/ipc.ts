@@ -17,6 +17,8 @@ export interface WorkerData {
   readonly images: readonly ZoneImage[];
   /** This thread's share of tcp.max_connections, already fitted to RLIMIT_NOFILE by the main thread. */
   readonly maxConnections: number;
+  /** At startup: bind only on dunlin:listen, once every zone is loaded (the thread starts while they load). */
+  readonly deferListen: boolean;
   /** DUNLIN_TEST_HOOKS=1: the thread obeys dunlin:crash (tests of the restart path only). */
   readonly testHooks: boolean;
 }
@@ -35,6 +37,8 @@ export type MainMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number }
   /** A new complete set of zone versions; the thread swaps its ZoneSet between two queries. */
   | { readonly cmd: 'dunlin:zones'; readonly id: number; readonly images: readonly ZoneImage[] }
+  /** Every zone is loaded: bind and start answering. */
+  | { readonly cmd: 'dunlin:listen' }
   | { readonly cmd: 'dunlin:shutdown' }
   | { readonly cmd: 'dunlin:destroy' }
   | { readonly cmd: 'dunlin:crash' };
@@ -65,7 +69,7 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
 }
 
 export function isMainMessage(m: unknown): m is MainMessage {
-  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
+  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:listen', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
 }
 
 /** A thread entry next to this file: `.ts` when running from src/, `.js` from the compiled dist/. */

@@ -120,10 +120,13 @@ class Primary {
     this.#closers.push(() => Promise.resolve(fdMonitor.stop()));
     this.#closers.push(() => this.#loader.close());
 
-    // Zones first, on the loader thread: workers start with every zone already built, and a SIGTERM meanwhile still works.
-    await this.#writer.loadAll();
+    // The worker threads start (load their modules, set up) while the loader thread builds the
+    // zones; they bind only once every zone is built, so no configured zone is ever answered REFUSED.
     this.#maxConnections = connectionBudget(this.#config, this.#log);
-    const started = this.#phase === 'starting' ? await this.#startWorkers() : 'interrupted';
+    const startedWorkers = this.#startWorkers();
+    await this.#writer.loadAll();
+    if (this.#phase === 'starting') this.#broadcast({ cmd: 'dunlin:listen' });
+    const started = await startedWorkers;
     if (started !== null) {
       this.#log.error({ why: started }, 'startup failed');
       process.stderr.write(`dunlin: startup failed: ${started}\n`);
@@ -175,7 +178,10 @@ class Primary {
 
   #spawn(slot: Slot, onReady: (l: readonly BoundListener[]) => void = () => undefined): void {
     // The current images: a replacement thread serves exactly what the others serve, from the same memory.
-    const data: WorkerData = { config: this.#config, index: slot.index, images: this.#writer.images(), maxConnections: this.#maxConnections, testHooks: this.#testHooks };
+    const data: WorkerData = {
+      config: this.#config, index: slot.index, images: this.#writer.images(), maxConnections: this.#maxConnections,
+      deferListen: this.#phase === 'starting', testHooks: this.#testHooks,
+    };
     const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}` });
     slot.worker = w;
     slot.threadId = w.threadId;
@@ -281,6 +287,11 @@ class Primary {
     const id = this.#nextId++;
     const live = this.#live();
     if (live.length === 0) return Promise.resolve();
+    if (this.#phase === 'starting') {
+      // Threads still starting bind only after dunlin:listen, which follows this on the same port: no need to wait.
+      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images } satisfies MainMessage);
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#log.warn({ publication: id }, 'a worker did not confirm the new zones in time');

@@ -77,9 +77,16 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
     tcpQueries: tcp.queries,
   });
 
+  let allowListen: () => void = () => undefined;
+  const listenAllowed = new Promise<void>((resolve) => {
+    allowListen = resolve;
+  });
   const onMessage = (m: unknown): void => {
     if (!isMainMessage(m)) return;
     switch (m.cmd) {
+      case 'dunlin:listen':
+        allowListen();
+        break;
       case 'dunlin:report':
         send({ cmd: 'dunlin:report', id: m.id, report: report() });
         break;
@@ -103,6 +110,9 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
     }
   };
   port.on('message', onMessage);
+  // Started while the zones load: module loading and setup overlap the parse; binding waits for it.
+  if (data.deferListen) await listenAllowed;
+  if (stopping) return;
 
   const listeners: BoundListener[] = [];
   try {
