@@ -54,7 +54,8 @@ try {
   });
   const port = Number(ready);
   const st = await controlRequest(sock, 'status') as StatusResult;
-  const pids = [st.primary, ...st.workers];
+  // One process: the worker threads share its memory and descriptors.
+  const pids = [st.primary];
   await sleep(1000);
   const before = pids.map((p) => ({ pid: p, rssKb: rssKb(p), fds: fds(p) }));
 
@@ -68,7 +69,7 @@ try {
   }
   const connectMs = Date.now() - t0;
   await sleep(2000);
-  // RSS first: the sockstat below makes the primary parse every worker's registry (a transient allocation).
+  // RSS first: the sockstat below makes the main thread parse every worker's registry (a transient allocation).
   const during = pids.map((p) => ({ pid: p, rssKb: rssKb(p), fds: fds(p) }));
   const ss = await controlRequest(sock, 'sockstat', { args: { limit: 0 }, timeoutMs: 30_000 }) as SockstatResult;
   const open = ss.workers.reduce((n, w) => n + w.openTotal, 0);
@@ -83,11 +84,10 @@ try {
 
   const sum = (xs: { rssKb: number }[]): number => xs.reduce((n, x) => n + x.rssKb, 0);
   const lines = [
-    `dunlin serve, ${WORKERS} workers, ${N} idle TCP connections (RLIMIT_NOFILE ${nofile}); connected in ${connectMs} ms; registry open=${open}`,
+    `dunlin serve, ${WORKERS} worker threads, ${N} idle TCP connections (RLIMIT_NOFILE ${nofile}); connected in ${connectMs} ms; registry open=${open}`,
     'pid       role     rss-before  rss-with-conns  rss-after-close  fds-before  fds-with-conns  fds-after-close',
-    ...pids.map((p, i) => `${String(p).padEnd(8)}  ${(i === 0 ? 'primary' : `worker${i}`).padEnd(7)}  ${(before[i]!.rssKb / 1024).toFixed(1).padStart(8)}MB  ${(during[i]!.rssKb / 1024).toFixed(1).padStart(12)}MB  ${(afterClose[i]!.rssKb / 1024).toFixed(1).padStart(13)}MB  ${String(before[i]!.fds).padStart(10)}  ${String(during[i]!.fds).padStart(14)}  ${String(afterClose[i]!.fds).padStart(15)}`),
+    ...pids.map((p, i) => `${String(p).padEnd(8)}  ${'server'.padEnd(7)}  ${(before[i]!.rssKb / 1024).toFixed(1).padStart(8)}MB  ${(during[i]!.rssKb / 1024).toFixed(1).padStart(12)}MB  ${(afterClose[i]!.rssKb / 1024).toFixed(1).padStart(13)}MB  ${String(before[i]!.fds).padStart(10)}  ${String(during[i]!.fds).padStart(14)}  ${String(afterClose[i]!.fds).padStart(15)}`),
     `total RSS: ${(sum(before) / 1024).toFixed(1)} MB -> ${(sum(during) / 1024).toFixed(1)} MB with ${N} connections (+${((sum(during) - sum(before)) / N).toFixed(2)} KB per connection); ${(sum(afterClose) / 1024).toFixed(1)} MB after they closed`,
-    `workers only (they hold the connections): ${(sum(before.slice(1)) / 1024).toFixed(1)} MB -> ${(sum(during.slice(1)) / 1024).toFixed(1)} MB (+${((sum(during.slice(1)) - sum(before.slice(1))) / N).toFixed(2)} KB per connection)`,
     `all server fds released ${releaseMs} ms after the clients closed`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
