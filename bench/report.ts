@@ -318,7 +318,7 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   ${s.reps} rep(s) of ${s.duration} s each; tables show medians and the qps range. Phases run in the
   order udp+tcp (per worker count), 1M-zone load, profile, churn: churn leaves tens of thousands of
   TIME_WAIT sockets for 60 s, which slows anything that reads \`/proc/net/tcp\` afterwards
-  (Dunlin's control sampler does, in the primary process).
+  (Dunlin's control sampler does, in the main thread).
 - **UDP**: \`dnsperf -c ${s.udpClients} -q ${s.udpOutstanding} -l ${s.duration}\` (several clients so that
   SO_REUSEPORT spreads them over workers; ${s.udpOutstanding} outstanding so that Knot's default socket
   buffer does not drop, the same for every server). **TCP**: \`dnsperf -m tcp -c ${s.tcpConns} -q ${s.tcpOutstanding}\`,
