@@ -1,0 +1,331 @@
+// Owns one columnar node table over SharedArrayBuffers: nodes in canonical order, a seeded owner hash, builders and a merge.
+import { RRType } from '../wire/constants.ts';
+import { compareWire, lowerOctet, wireSortKey } from './canonical.ts';
+import { hashWire } from './hash.ts';
+
+/** Node flags (bit set). */
+export const NodeFlag = {
+  /** The zone apex. */
+  APEX: 1,
+  /** NS at a non-apex name: a zone cut (RFC 1034 §4.2.1). */
+  DELEGATION: 2,
+  /** Has a DNAME RRset (RFC 6672). */
+  DNAME: 4,
+  /** Has a CNAME RRset. */
+  CNAME: 8,
+  /** Exists only because a descendant exists: an empty non-terminal (RFC 8020, RFC 4592 §2.2.2). */
+  ENT: 16,
+  /** In a version's change layer only: the name no longer exists in this version. */
+  GONE: 32,
+} as const;
+
+/**
+ * The columns a node table is made of; every array is indexed by node row or by RRset number.
+ * Rows are in canonical order (RFC 4034 §6.1), so a row's predecessor is the row before it. A
+ * row's bytes are contiguous in the arena: the case-preserved owner wire name, then each RRset's
+ * RDATAs (each preceded by a 16-bit length). RRsets of a row are sorted by (type, covered type),
+ * so the RRSIG RRsets of one owner (one per covered type, RFC 4035 §2.2) are adjacent.
+ */
+export interface Columns {
+  arena: Uint8Array;
+  nodeOwner: Uint32Array;
+  nodeOwnerLen: Uint8Array;
+  nodeFlags: Uint8Array;
+  nodeFirstSet: Uint32Array;
+  nodeSetCount: Uint16Array;
+  setType: Uint16Array;
+  setTtl: Uint32Array;
+  setCount: Uint32Array;
+  setStart: Uint32Array;
+  setEnd: Uint32Array;
+  /** Open addressing, row + 1, 0 = empty; size a power of two, load factor at most 1/2. */
+  table: Int32Array;
+}
+
+/** A typed array over a SharedArrayBuffer (tables are built once and read by every serving thread). */
+export function shared<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(Ctor: { new (b: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
+  return new Ctor(new SharedArrayBuffer(Math.max(1, n) * Ctor.BYTES_PER_ELEMENT));
+}
+
+/** One RRset's content for the small builders (a change layer, an update). RDATAs are uncompressed wire. */
+export interface SetData {
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdatas: readonly Uint8Array[];
+}
+
+/** One node's content for the small builders. */
+export interface NodeData {
+  /** Case-preserved owner wire name. */
+  readonly owner: Uint8Array;
+  readonly flags: number;
+  /** Sorted by setOrder. */
+  readonly sets: readonly SetData[];
+}
+
+/** The covered type of an RRSIG RDATA (RFC 4034 §3.1.1), 0 for any other type. */
+export function coveredOf(type: number, rdata: Uint8Array, at = 0): number {
+  return type === RRType.RRSIG && rdata.length >= at + 2 ? (rdata[at]! << 8) | rdata[at + 1]! : 0;
+}
+
+/** RRset order inside a node: by type, RRSIGs by covered type (so one owner's RRSIGs are adjacent). */
+export function setOrder(type: number, covered: number): number {
+  return type * 0x10000 + covered;
+}
+
+/** Flags that follow from a node's RRset types (APEX and ENT are decided by the caller). */
+export function typeFlags(type: number, apex: boolean): number {
+  if (type === RRType.CNAME) return NodeFlag.CNAME;
+  if (type === RRType.DNAME) return NodeFlag.DNAME;
+  if (type === RRType.NS && !apex) return NodeFlag.DELEGATION;
+  return 0;
+}
+
+function buildHash(c: Omit<Columns, 'table'>, rows: number, seed: number): Int32Array {
+  let cap = 16;
+  while (cap < rows * 2) cap *= 2;
+  const t = shared(Int32Array, cap);
+  for (let n = 0; n < rows; n++) {
+    let slot = hashWire(seed, c.arena, c.nodeOwner[n]!, c.nodeOwnerLen[n]!) & (cap - 1);
+    while (t[slot] !== 0) slot = (slot + 1) & (cap - 1);
+    t[slot] = n + 1;
+  }
+  return t;
+}
+
+/** Allocates the columns for `rows` nodes, `sets` RRsets and `arena` octets (all shared memory). */
+export function allocColumns(rows: number, sets: number, arena: number): Omit<Columns, 'table'> {
+  return {
+    arena: shared(Uint8Array, arena),
+    nodeOwner: shared(Uint32Array, rows),
+    nodeOwnerLen: shared(Uint8Array, rows),
+    nodeFlags: shared(Uint8Array, rows),
+    nodeFirstSet: shared(Uint32Array, rows),
+    nodeSetCount: shared(Uint16Array, rows),
+    setType: shared(Uint16Array, sets),
+    setTtl: shared(Uint32Array, sets),
+    setCount: shared(Uint32Array, sets),
+    setStart: shared(Uint32Array, sets),
+    setEnd: shared(Uint32Array, sets),
+  };
+}
+
+export function finishColumns(c: Omit<Columns, 'table'>, rows: number, seed: number): Columns {
+  return { ...c, table: buildHash(c, rows, seed) };
+}
+
+/** Builds a table from node contents already in canonical order (change layers, small zones). */
+export function columnsFromNodes(nodes: readonly NodeData[], seed: number): Columns {
+  let sets = 0;
+  let octets = 0;
+  for (const n of nodes) {
+    octets += n.owner.length;
+    sets += n.sets.length;
+    for (const s of n.sets) for (const r of s.rdatas) octets += 2 + r.length;
+  }
+  const c = allocColumns(nodes.length, sets, octets);
+  let at = 0;
+  let s = 0;
+  for (let row = 0; row < nodes.length; row++) {
+    const n = nodes[row]!;
+    c.nodeOwner[row] = at;
+    c.nodeOwnerLen[row] = n.owner.length;
+    c.arena.set(n.owner, at);
+    at += n.owner.length;
+    c.nodeFlags[row] = n.flags;
+    c.nodeFirstSet[row] = s;
+    c.nodeSetCount[row] = n.sets.length;
+    for (const set of n.sets) {
+      c.setType[s] = set.type;
+      c.setTtl[s] = set.ttl;
+      c.setCount[s] = set.rdatas.length;
+      c.setStart[s] = at;
+      for (const r of set.rdatas) {
+        c.arena[at] = r.length >>> 8;
+        c.arena[at + 1] = r.length & 0xff;
+        c.arena.set(r, at + 2);
+        at += 2 + r.length;
+      }
+      c.setEnd[s] = at;
+      s++;
+    }
+  }
+  return finishColumns(c, nodes.length, seed);
+}
+
+/** A reader over one node table: hash lookup, canonical search, raw row access. */
+export class Snap {
+  readonly c: Columns;
+  readonly seed: number;
+  readonly rows: number;
+  readonly #mask: number;
+
+  constructor(c: Columns, seed: number) {
+    this.c = c;
+    this.seed = seed;
+    this.rows = c.nodeFlags.length === 1 && c.nodeOwnerLen[0] === 0 ? 0 : c.nodeFlags.length;
+    this.#mask = c.table.length - 1;
+  }
+
+  /** The row of a name key (lower-cased wire as latin1), or -1. */
+  find(key: string): number {
+    const c = this.c;
+    const a = c.arena;
+    const t = c.table;
+    const len = key.length;
+    let h = this.seed ^ 0x811c9dc5;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    let slot = (h >>> 0) & this.#mask;
+    for (;;) {
+      const v = t[slot]!;
+      if (v === 0) return -1;
+      const n = v - 1;
+      if (c.nodeOwnerLen[n] === len) {
+        const at = c.nodeOwner[n]!;
+        let i = 0;
+        while (i < len && lowerOctet(a[at + i]!) === key.charCodeAt(i)) i++;
+        if (i === len) return n;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** The row of a wire name (any case), or -1. */
+  findWire(w: Uint8Array): number {
+    let key = '';
+    for (let i = 0; i < w.length; i++) key += String.fromCharCode(lowerOctet(w[i]!));
+    return this.find(key);
+  }
+
+  ownerWire(n: number): Uint8Array {
+    const at = this.c.nodeOwner[n]!;
+    return this.c.arena.subarray(at, at + this.c.nodeOwnerLen[n]!);
+  }
+
+  /** Canonical comparison of row n's owner with a wire name. */
+  compareRow(n: number, w: Uint8Array): number {
+    return compareWire(this.c.arena, this.c.nodeOwner[n]!, this.c.nodeOwnerLen[n]!, w, 0, w.length);
+  }
+
+  /** The first row whose owner is canonically >= w (rows when none). */
+  lowerBound(w: Uint8Array): number {
+    let lo = 0;
+    let hi = this.rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareRow(mid, w) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Arena octets [from, to) that hold row n (owner and RDATAs). */
+  rowSpan(n: number): [number, number] {
+    const c = this.c;
+    const from = c.nodeOwner[n]!;
+    const count = c.nodeSetCount[n]!;
+    return [from, count === 0 ? from + c.nodeOwnerLen[n]! : c.setEnd[c.nodeFirstSet[n]! + count - 1]!];
+  }
+
+  /** The content of row n as plain objects (views into the arena; for updates and diffs, not for queries). */
+  nodeData(n: number): NodeData {
+    const c = this.c;
+    const sets: SetData[] = [];
+    const first = c.nodeFirstSet[n]!;
+    for (let s = first; s < first + c.nodeSetCount[n]!; s++) {
+      const rdatas: Uint8Array[] = [];
+      for (let p = c.setStart[s]!; p < c.setEnd[s]!; ) {
+        const len = (c.arena[p]! << 8) | c.arena[p + 1]!;
+        rdatas.push(c.arena.subarray(p + 2, p + 2 + len));
+        p += 2 + len;
+      }
+      sets.push({ type: c.setType[s]!, ttl: c.setTtl[s]!, rdatas });
+    }
+    return { owner: this.ownerWire(n), flags: c.nodeFlags[n]!, sets };
+  }
+
+  get byteSize(): number {
+    let n = 0;
+    for (const v of Object.values(this.c) as Uint8Array[]) n += v.byteLength;
+    return n;
+  }
+}
+
+/**
+ * A new table with the rows of `base` overridden by the rows of `delta` (same owner: delta wins;
+ * GONE rows removed). Rows are copied as raw arena spans with their offsets shifted, so merging a
+ * large base costs one sequential copy and a rehash, no per-record work.
+ */
+export function mergeColumns(base: Snap, delta: Snap, seed: number): Columns {
+  // Pass 1: the merged row sequence as (snap, row) pairs, encoded as row (base) or ~row (delta).
+  const seq: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < base.rows || j < delta.rows) {
+    let cmp: number;
+    if (i >= base.rows) cmp = 1;
+    else if (j >= delta.rows) cmp = -1;
+    else cmp = compareWire(base.c.arena, base.c.nodeOwner[i]!, base.c.nodeOwnerLen[i]!, delta.c.arena, delta.c.nodeOwner[j]!, delta.c.nodeOwnerLen[j]!);
+    if (cmp < 0) seq.push(i++);
+    else {
+      if (cmp === 0) i++;
+      if (!(delta.c.nodeFlags[j]! & NodeFlag.GONE)) seq.push(~j);
+      j++;
+    }
+  }
+  let sets = 0;
+  let octets = 0;
+  for (const e of seq) {
+    const s = e >= 0 ? base : delta;
+    const n = e >= 0 ? e : ~e;
+    const [from, to] = s.rowSpan(n);
+    octets += to - from;
+    sets += s.c.nodeSetCount[n]!;
+  }
+  const c = allocColumns(seq.length, sets, octets);
+  let at = 0;
+  let si = 0;
+  for (let row = 0; row < seq.length; row++) {
+    const e = seq[row]!;
+    const s = e >= 0 ? base : delta;
+    const n = e >= 0 ? e : ~e;
+    const src = s.c;
+    const [from, to] = s.rowSpan(n);
+    const shift = at - from;
+    c.arena.set(src.arena.subarray(from, to), at);
+    c.nodeOwner[row] = at;
+    c.nodeOwnerLen[row] = src.nodeOwnerLen[n]!;
+    c.nodeFlags[row] = src.nodeFlags[n]!;
+    c.nodeFirstSet[row] = si;
+    const count = src.nodeSetCount[n]!;
+    c.nodeSetCount[row] = count;
+    const first = src.nodeFirstSet[n]!;
+    for (let k = 0; k < count; k++, si++) {
+      c.setType[si] = src.setType[first + k]!;
+      c.setTtl[si] = src.setTtl[first + k]!;
+      c.setCount[si] = src.setCount[first + k]!;
+      c.setStart[si] = src.setStart[first + k]! + shift;
+      c.setEnd[si] = src.setEnd[first + k]! + shift;
+    }
+    at += to - from;
+  }
+  return finishColumns(c, seq.length, seed);
+}
+
+/** Sorts wire names (given as arena spans) into canonical order; returns the permutation. */
+export function canonicalPermutation(count: number, span: (i: number) => [Uint8Array, number, number]): Uint32Array {
+  // One latin1 sort key per name (labels right to left, octets + 1, separator 0) and the default
+  // string sort: far cheaper than a comparator callback over a million names.
+  const keys: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const [a, at, len] = span(i);
+    keys[i] = wireSortKey(a, at, len) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff);
+  }
+  keys.sort();
+  const perm = new Uint32Array(count);
+  for (let r = 0; r < count; r++) {
+    const k = keys[r]!;
+    perm[r] = (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1);
+  }
+  return perm;
+}
