@@ -39,17 +39,34 @@ export function compareWire(a: Uint8Array, aAt: number, aLen: number, b: Uint8Ar
   return na - nb;
 }
 
-/** A latin1 key whose plain string order is canonical name order (octets + 1, separator 0 after each label). */
-export function wireSortKey(a: Uint8Array, at: number, len: number): string {
+const keyScratch = Buffer.alloc(1024);
+
+/**
+ * Writes a sort key for a wire name into `out` at `o` and returns the end: labels right to left
+ * (the rightmost `skip` labels left out), lower-cased, each followed by a 0 separator; octets 0
+ * and 1 are escaped as 1 1 and 1 2 so the separator sorts before every octet. Comparing keys as
+ * octet strings is canonical name order.
+ */
+export function writeSortKey(a: Uint8Array, at: number, len: number, out: Uint8Array, o: number, skip = 0): number {
   const n = labelStarts(a, at, len, sa);
-  let s = '';
-  for (let i = n - 1; i >= 0; i--) {
+  for (let i = n - 1 - skip; i >= 0; i--) {
     const p = sa[i]!;
     const l = a[p]!;
-    for (let k = 1; k <= l; k++) s += String.fromCharCode(lowerOctet(a[p + k]!) + 1);
-    s += '\u0000';
+    for (let k = 1; k <= l; k++) {
+      const b = lowerOctet(a[p + k]!);
+      if (b < 2) {
+        out[o++] = 1;
+        out[o++] = b + 1;
+      } else out[o++] = b;
+    }
+    out[o++] = 0;
   }
-  return s;
+  return o;
+}
+
+/** The sort key of a wire name as a flat latin1 string: plain string order is canonical name order. */
+export function wireSortKey(a: Uint8Array, at: number, len: number): string {
+  return keyScratch.toString('latin1', 0, writeSortKey(a, at, len, keyScratch, 0));
 }
 
 /** True when wire name `d` is `a` or below it (case-insensitive, on label boundaries). */

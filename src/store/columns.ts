@@ -1,6 +1,6 @@
 // Owns one columnar node table over SharedArrayBuffers: nodes in canonical order, a seeded owner hash, builders and a merge.
 import { RRType } from '../wire/constants.ts';
-import { compareWire, lowerOctet, wireSortKey } from './canonical.ts';
+import { compareWire, lowerOctet, writeSortKey } from './canonical.ts';
 import { hashWire } from './hash.ts';
 
 /** Node flags (bit set). */
@@ -312,20 +312,58 @@ export function mergeColumns(base: Snap, delta: Snap, seed: number): Columns {
   return finishColumns(c, seq.length, seed);
 }
 
-/** Sorts wire names (given as arena spans) into canonical order; returns the permutation. */
-export function canonicalPermutation(count: number, span: (i: number) => [Uint8Array, number, number]): Uint32Array {
-  // One latin1 sort key per name (labels right to left, octets + 1, separator 0) and the default
-  // string sort: far cheaper than a comparator callback over a million names.
-  const keys: string[] = new Array<string>(count);
+/**
+ * Sorts the wire names of a zone (all at or below an origin of `skip` labels) into canonical
+ * order; returns the permutation (rank -> name number). A comparator callback over a million
+ * names costs seconds, so names are ordered natively by the first 32 bits of their sort key below
+ * the origin (packed with the name number into one float64), names sharing those bits by the next
+ * 32 bits the same way, and only names sharing 64 bits by a full comparison.
+ */
+export function canonicalPermutation(count: number, name: (i: number) => Uint8Array, offset: (i: number) => number, length: (i: number) => number, skip = 0): Uint32Array {
+  let idxBits = 21;
+  while (2 ** idxBits < count) idxBits++;
+  const scale = 2 ** idxBits;
+  // Prefix and number must fit a float64 exactly: above 2^21 names the first prefix loses low bits
+  // and ties go straight to the full comparison (still correct: a truncated key keeps the order).
+  const shift = 2 ** (idxBits - 21);
+  const twoLevels = shift === 1;
+  const p1 = new Uint32Array(count);
+  const p2 = new Uint32Array(twoLevels ? count : 0);
+  const packed = new Float64Array(count);
+  const buf = new Uint8Array(1024);
+  const word = (o: number, at: number): number => (((at < o ? buf[at]! : 0) << 24) | ((at + 1 < o ? buf[at + 1]! : 0) << 16) | ((at + 2 < o ? buf[at + 2]! : 0) << 8) | (at + 3 < o ? buf[at + 3]! : 0)) >>> 0;
   for (let i = 0; i < count; i++) {
-    const [a, at, len] = span(i);
-    keys[i] = wireSortKey(a, at, len) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff);
+    const o = writeSortKey(name(i), offset(i), length(i), buf, 0, skip);
+    const w1 = Math.floor(word(o, 0) / shift);
+    p1[i] = w1;
+    if (twoLevels) p2[i] = word(o, 4);
+    packed[i] = w1 * scale + i;
   }
-  keys.sort();
+  packed.sort();
   const perm = new Uint32Array(count);
-  for (let r = 0; r < count; r++) {
-    const k = keys[r]!;
-    perm[r] = (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1);
+  for (let r = 0; r < count; r++) perm[r] = packed[r]! % scale;
+  const cmp = (x: number, y: number): number => compareWire(name(x), offset(x), length(x), name(y), offset(y), length(y));
+  for (let r = 0; r < count; ) {
+    let e = r + 1;
+    const w = p1[perm[r]!]!;
+    while (e < count && p1[perm[e]!] === w) e++;
+    if (e - r > 1 && !twoLevels) perm.subarray(r, e).sort(cmp);
+    else if (e - r > 1) {
+      // Second level: the next 32 bits with the position in the run, natively.
+      const m = e - r;
+      const sub = packed.subarray(0, m);
+      for (let k = 0; k < m; k++) sub[k] = p2[perm[r + k]!]! * scale + perm[r + k]!;
+      sub.sort();
+      for (let k = 0; k < m; k++) perm[r + k] = sub[k]! % scale;
+      for (let a = r; a < e; ) {
+        let b = a + 1;
+        const w2 = p2[perm[a]!]!;
+        while (b < e && p2[perm[b]!] === w2) b++;
+        if (b - a > 1) perm.subarray(a, b).sort(cmp);
+        a = b;
+      }
+    }
+    r = e;
   }
   return perm;
 }

@@ -503,7 +503,15 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   if (!apexIsOwner) apexNode = nodeId.length;
   const nodes = nodeId.length + (apexIsOwner ? 0 : 1);
   // 3. Canonical order of the nodes (rows) and the record runs per node.
-  const perm = canonicalPermutation(nodes, (n) => (n < nodeId.length ? [table.ownerArena, table.ownerOff[nodeId[n]!]!, table.ownerLen[nodeId[n]!]!] : [origin.wire, 0, originLen]));
+  const ids = Int32Array.from(nodeId);
+  const oArena = table.ownerArena;
+  const perm = canonicalPermutation(
+    nodes,
+    (n) => (n < ids.length ? oArena : origin.wire),
+    (n) => (n < ids.length ? table.ownerOff[ids[n]!]! : 0),
+    (n) => (n < ids.length ? table.ownerLen[ids[n]!]! : originLen),
+    origin.labelCount,
+  );
   const nodeRecStart = new Uint32Array(nodes + 1);
   for (let n = 0; n < realNodes; n++) nodeRecStart[n] = realStart[n]!;
   for (let n = realNodes; n <= nodes; n++) nodeRecStart[n] = order.length;

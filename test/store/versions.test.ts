@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
-import { buildZone, diffZones, nextSerial, recordsOf, updateZone, Zone, ZoneUpdateError } from '../../src/store/index.ts';
+import { buildZone, diffZones, loadZoneFromRecords, nextSerial, recordsOf, updateZone, Zone, ZoneUpdateError } from '../../src/store/index.ts';
 import type { Changeset, ZoneImage } from '../../src/store/index.ts';
 import { RRType } from '../../src/wire/constants.ts';
 import { Name } from '../../src/wire/name.ts';
@@ -202,4 +202,13 @@ test('model check: random updates equal a rebuild from the model, in content and
     }),
     { numRuns: 150 },
   );
+});
+
+test('a zone from records goes through the zone-file checks', () => {
+  const ok = loadZoneFromRecords(Name.fromText(ORIGIN), recordsFromText(TEXT, ORIGIN), 'axfr');
+  assert.equal(ok.errors.length, 0);
+  assert.deepEqual(texts(ok.zone!), texts(zoneFromText(TEXT, ORIGIN)));
+  const bad = loadZoneFromRecords(Name.fromText(ORIGIN), recordsFromText(`${TEXT}www CNAME z\n`, ORIGIN), 'axfr');
+  assert.equal(bad.zone, null);
+  assert.match(bad.errors[0]!.message, /CNAME/);
 });
