@@ -454,8 +454,14 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   const nodeId: number[] = []; // table owner id of each node
   const canon = table.ownerCanon;
   const rd = table.rdArena;
-  const covered = (i: number): number => (table.recType[i] === RRType.RRSIG && table.recLen[i]! >= 2 ? (rd[table.recOff[i]!]! << 8) | rd[table.recOff[i]! + 1]! : 0);
-  // In the same pass: where each owner's records start in `order`, and how many RRsets (runs of one type and covered type) there are.
+  // The RRset key (type, covered type for RRSIG) of each record in `order`, computed once.
+  const setKey = new Uint32Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const t = table.recType[i]!;
+    setKey[k] = t === RRType.RRSIG && table.recLen[i]! >= 2 ? setOrder(t, (rd[table.recOff[i]!]! << 8) | rd[table.recOff[i]! + 1]!) : setOrder(t, 0);
+  }
+  // In the same pass: where each owner's records start in `order`, and how many RRsets (runs of one key) there are.
   const realStart: number[] = [];
   let sets = 0;
   let last = -1;
@@ -463,7 +469,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
     const c = canon[table.recOwner[i]!]!;
-    const key = setOrder(table.recType[i]!, covered(i));
+    const key = setKey[k]!;
     if (c === last) {
       if (key !== lastKey) {
         sets++;
@@ -548,9 +554,9 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
     if (apex) flags = NodeFlag.APEX | (to === from ? NodeFlag.ENT : 0);
     runs.length = 0;
     for (let k = from; k < to; ) {
-      const key = setOrder(table.recType[order[k]!]!, covered(order[k]!));
+      const key = setKey[k]!;
       const r0 = k;
-      while (k < to && setOrder(table.recType[order[k]!]!, covered(order[k]!)) === key) k++;
+      while (k < to && setKey[k] === key) k++;
       runs.push(key, r0, k);
     }
     // RRsets sorted by (type, covered) (Knot answers ANY with the lowest); each RRset keeps file order.

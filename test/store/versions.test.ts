@@ -212,3 +212,24 @@ test('a zone from records goes through the zone-file checks', () => {
   assert.equal(bad.zone, null);
   assert.match(bad.errors[0]!.message, /CNAME/);
 });
+
+test('canonicalPermutation equals Name.compare order for random names (case, octets 0-2 and 0xff, prefixes)', async () => {
+  const { canonicalPermutation } = await import('../../src/store/columns.ts');
+  const octet = fc.constantFrom(0, 1, 2, 0x41, 0x61, 0x5a, 0x7a, 0x2a, 0x2d, 0x30, 0xff);
+  const label = fc.array(octet, { minLength: 1, maxLength: 6 });
+  const name = fc.array(label, { minLength: 0, maxLength: 4 }).map((ls) => {
+    const out: number[] = [];
+    for (const l of ls) out.push(l.length, ...l);
+    out.push(3, 0x63, 0x6f, 0x6d, 0);
+    return Name.fromWire(Uint8Array.from(out));
+  });
+  fc.assert(
+    fc.property(fc.uniqueArray(name, { maxLength: 60, selector: (n) => n.key }), (names) => {
+      const perm = canonicalPermutation(names.length, (i) => names[i]!.wire, () => 0, (i) => names[i]!.wire.length, 1);
+      const got = [...perm].map((i) => names[i]!.key);
+      const want = [...names].sort((a, b) => Name.compare(a, b)).map((n) => n.key);
+      assert.deepEqual(got, want);
+    }),
+    { numRuns: 2000 },
+  );
+});
