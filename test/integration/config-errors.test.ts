@@ -13,7 +13,7 @@ test('a bad value in the config file: exit 1, one line naming the key path', asy
     writeFileSync(cfg, 'listen: ["127.0.0.1:0"]\ntcp:\n  idle_timeout_ms: ten\n');
     const r = await runServe(['--config', cfg]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'config error: tcp.idle_timeout_ms: expected an integer 100..3600000, got "ten"');
+    assert.equal(r.stderr.trim(), 'config error: tcp.idle_timeout_ms: expected an integer from 100 to 3600000, got "ten"');
     assert.equal(r.stdout, '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
