@@ -69,8 +69,12 @@ type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capita
 type Camelized<T> = { readonly [K in keyof T as K extends string ? Camel<K> : K]: T[K] };
 
 /** snake_case YAML keys become the camelCase fields the server reads. */
+export function camelKey(key: string): string {
+  return key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
 function camelize<T extends object>(o: T): Camelized<T> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v])) as Camelized<T>;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [camelKey(k), v])) as Camelized<T>;
 }
 
 /** Lowercase with a trailing dot; null when it cannot be a domain name (RFC 1035 §2.3.4 lengths). */
@@ -182,7 +186,7 @@ const zoneSchema = group(
 
 const zonesSchema = doc(list(zoneSchema, 'a list of zones {name, file, ...}').superRefine(noDuplicates((zn: { name: string }) => zn.name, 'zone', 'name')), {
   description:
-    'Zones to serve, each `{name, file}` and optionally `acl`, `notify`, `primaries`. A zone that fails to load is logged with file:line:col and skipped (the others are served); on reload it keeps serving its previous version.',
+    'Zones to serve. Each is `{name, file}`, optionally with `acl`, `notify` and `primaries`. A zone that fails to load is logged with file:line:col and skipped (the others are served); on reload it keeps serving its previous version.',
   defaultText: 'none',
 }).default([]);
 
@@ -242,7 +246,7 @@ const fileSchema = group({
   metrics: describedGroup('Prometheus metrics (docs/metrics.md).', {
     listen: doc(
       parsed('a loopback address "127.0.0.1:port" or "[::1]:port"', parseAddress, (a, s) => (isLoopback(a.host) ? null : `refusing non-loopback address ${show(s)}: metrics are served on 127.0.0.1 or [::1] only`)),
-      { description: 'Prometheus metrics over HTTP on this loopback `IP:port` (e.g. `127.0.0.1:9153`); non-loopback addresses are refused.', defaultText: 'off' },
+      { description: 'Prometheus metrics over HTTP on this loopback `IP:port`, such as `127.0.0.1:9153`; non-loopback addresses are refused.', defaultText: 'off' },
     ).optional(),
     token: doc(text(16, 512), { description: 'Bearer token required by the metrics endpoint when set (never logged).', defaultText: 'none: no token required' }).optional(),
   })
