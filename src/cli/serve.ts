@@ -16,7 +16,7 @@ function helpLine(f: (typeof FLAGS)[number]): string {
   return extra === '' ? first : `${first} (${extra})`;
 }
 
-function usage(): string {
+export function serveUsage(): string {
   const rows: [string, string][] = [['--config FILE', 'YAML config file (docs/configuration.md)'], ...FLAGS.map((f): [string, string] => [`${f.flag} ${f.value}`, helpLine(f)]), ['-h, --help', 'this help']];
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
   return `usage: dunlin serve [--config FILE] [options]
@@ -96,11 +96,11 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseServeArgs(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`dunlin serve: ${err.message}\n${usage()}\n`);
+    process.stderr.write(`dunlin serve: ${err.message}\n${serveUsage()}\n`);
     return 2;
   }
   if (parsed.help) {
-    process.stdout.write(usage() + '\n');
+    process.stdout.write(serveUsage() + '\n');
     return 0;
   }
   let config: Config;

@@ -154,7 +154,7 @@ const keySchema = group(
 const remoteSchema = group(
   {
     name: doc(id(), { description: 'Name the zones refer to in `notify` and `primaries`.' }),
-    address: doc(oneOrMore(remoteAddress, REMOTE_TEXT.replace(' (IPv6', ', IPv6').replace(')', '')), {
+    address: doc(oneOrMore(remoteAddress, REMOTE_TEXT), {
       description: 'Where the remote server listens: `IP` or `IP:port` (IPv6 as `[addr]:port`), or a list of them; the port is 53 when absent.',
     }),
     key: doc(id(), { description: 'Key (from `keys`) that signs what is sent to this remote: NOTIFY, SOA, IXFR and AXFR requests.' }).optional(),
@@ -260,7 +260,10 @@ const fileSchema = group({
 });
 
 function suggestId(name: string, known: readonly string[]): string {
-  const close = known.filter((k) => editDistance(k, name) <= Math.max(1, Math.floor(name.length / 3)));
+  const close = known.filter((k) => {
+    const d = editDistance(k, name);
+    return d <= Math.max(1, Math.floor(name.length / 3)) && d < name.length;
+  });
   return close.length > 0 ? ` (did you mean "${close[0]!}"?)` : known.length === 0 ? ' (none is defined)' : '';
 }
 
