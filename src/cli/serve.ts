@@ -1,37 +1,11 @@
 // Owns `dunlin serve`: flags and config file into one Config, then the primary (or, in a forked worker, the worker).
 import cluster from 'node:cluster';
-import { catalogEntry } from '../config/catalog.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
-import { FLAGS } from '../config/schema.ts';
-import type { Config, ConfigOverrides } from '../config/load.ts';
+// The schema, the YAML parser and the usage text are imported only where used: worker processes also start here and need none of them.
+import { FLAGS } from '../config/flags.ts';
+import type { ConfigOverrides } from '../config/flags.ts';
+import type { Config } from '../config/load.ts';
 import { createLogger } from '../log/index.ts';
 import { ENV_WORKER_CONFIG, ENV_WORKER_INDEX } from '../server/ipc.ts';
-
-/** First clause of a key's description, without markdown, for one line of --help. */
-function helpLine(f: (typeof FLAGS)[number]): string {
-  const e = catalogEntry(f.key);
-  const first = (e?.description ?? '').split(/; |\. /)[0]!.replace(/`/g, '').replace(/\.$/, '');
-  const notes = [e?.typeText.startsWith('one of') ? e.typeText : null, e?.defaultText != null ? `default: ${e.defaultText.replace(/`/g, '')}` : null, f.repeatable ? 'repeatable' : null];
-  const extra = notes.filter((n) => n !== null).join('; ');
-  return extra === '' ? first : `${first} (${extra})`;
-}
-
-export function serveUsage(): string {
-  const rows: [string, string][] = [['--config FILE', 'YAML config file (docs/configuration.md)'], ...FLAGS.map((f): [string, string] => [`${f.flag} ${f.value}`, helpLine(f)]), ['-h, --help', 'this help']];
-  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
-  return `usage: dunlin serve [--config FILE] [options]
-
-Serves the configured zones over UDP and TCP with one worker process per CPU.
-Prints one line to stdout when every worker listens:
-  dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID
-Logs (JSON) go to stderr. Each flag replaces its key of the config file.
-
-options:
-${rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`).join('\n')}
-
-signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads changed zones.
-exit codes: 0 stopped cleanly, 1 failure (config, bind, startup), 2 usage`;
-}
 
 class UsageError extends Error {}
 
@@ -96,13 +70,16 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseServeArgs(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    const { serveUsage } = await import('./serve-usage.ts');
     process.stderr.write(`dunlin serve: ${err.message}\n${serveUsage()}\n`);
     return 2;
   }
   if (parsed.help) {
+    const { serveUsage } = await import('./serve-usage.ts');
     process.stdout.write(serveUsage() + '\n');
     return 0;
   }
+  const { ConfigError, loadConfig } = await import('../config/load.ts');
   let config: Config;
   try {
     config = loadConfig({ file: parsed.config, overrides: parsed.overrides });

@@ -1,6 +1,7 @@
 // Owns the flat view of the schema: every key path with its type text, default and description, and the JSON Schema for editors.
 import * as z from 'zod';
-import { FLAGS, configSchema } from './schema.ts';
+import { FLAGS } from './flags.ts';
+import { configSchema } from './schema.ts';
 
 export interface CatalogEntry {
   /** Dotted key path; items of a list of mappings are `zones[].name`. */

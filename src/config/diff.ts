@@ -40,7 +40,7 @@ export interface ConfigDiff {
 
 // Settings a running server can take over: the log level, and definitions that are only read per request.
 // Everything else is bound to sockets, processes or buffers sized at startup, so a change needs a restart.
-const LIVE_SETTINGS: ReadonlySet<string> = new Set(['log.level', 'shutdown_timeout_ms', 'keys', 'remotes', 'acls']);
+const LIVE_SETTINGS: ReadonlySet<string> = new Set(['log.level', 'keys', 'remotes', 'acls']);
 
 /** Settings compared one by one: leaves outside lists, and the named lists as wholes; zones are compared per zone. */
 function settingKeys(): string[] {

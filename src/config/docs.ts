@@ -1,7 +1,7 @@
 // Owns the generated user documentation of the configuration (docs/configuration.md) and the JSON Schema file for editors.
 import { catalog, editorJsonSchema } from './catalog.ts';
 import type { CatalogEntry } from './catalog.ts';
-import { FLAGS } from './schema.ts';
+import { FLAGS } from './flags.ts';
 
 export const CONFIG_DOC_PATH = 'docs/configuration.md';
 export const JSON_SCHEMA_PATH = 'docs/dunlin.schema.json';

@@ -5,12 +5,15 @@ import YAML from 'yaml';
 import type * as z from 'zod';
 import { show } from './address.ts';
 import { catalog, catalogEntry } from './catalog.ts';
-import { FLAGS, configSchema, editDistance } from './schema.ts';
-import type { Config, ConfigOverrides } from './schema.ts';
+import { FLAGS } from './flags.ts';
+import type { ConfigOverrides } from './flags.ts';
+import { configSchema, editDistance } from './schema.ts';
+import type { Config } from './schema.ts';
 
 export { formatAddress, parseAddress } from './address.ts';
 export type { ListenSpec } from './address.ts';
-export type { Config, ConfigOverrides, LogLevelName, ZoneConfig, ZoneSpec } from './schema.ts';
+export type { ConfigOverrides } from './flags.ts';
+export type { Config, LogLevelName, ZoneConfig, ZoneSpec } from './schema.ts';
 
 export class ConfigError extends Error {
   readonly code = 'DUNLIN_ERR_CONFIG';

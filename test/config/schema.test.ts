@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { catalog } from '../../src/config/catalog.ts';
 import { ConfigError, configFromObject, loadConfig, parseConfigText } from '../../src/config/load.ts';
-import { FLAGS } from '../../src/config/schema.ts';
-import { parseServeArgs, serveUsage } from '../../src/cli/serve.ts';
+import { FLAGS } from '../../src/config/flags.ts';
+import { parseServeArgs } from '../../src/cli/serve.ts';
+import { serveUsage } from '../../src/cli/serve-usage.ts';
 
 const SECRET = 'c2VjcmV0IGJ5dGVzIGZvciB0c2lnIQ==';
 
