@@ -177,7 +177,7 @@ const zoneSchema = group(
   {
     name: doc(parsed('a domain name (labels of 1 to 63 characters, at most 253 in all)', domainName), { description: 'Zone apex, e.g. `example.com` (case and trailing dot do not matter).' }),
     file: doc(text(1, 4096, 'a file path'), { description: 'Master file the zone is served from; relative to the config file.' }),
-    acl: doc(refs('acl'), { description: 'ACLs (from `acls`) that say who may transfer, notify or update this zone, first match wins. Absent: nobody.' }).default([]),
+    acl: doc(refs('acl'), { description: 'ACLs (from `acls`) that say who may transfer, notify or update this zone. Absent: nobody.' }).default([]),
     notify: doc(refs('remote'), { description: 'Remotes (from `remotes`) to send NOTIFY to on every new serial.' }).default([]),
     primaries: doc(refs('remote'), { description: 'Remotes (from `remotes`) a secondary zone is transferred from, tried in order.' }).default([]),
   },
@@ -243,7 +243,7 @@ const fileSchema = group({
   })
     .transform((c) => ({ socket: c.socket ?? null }))
     .prefault({}),
-  metrics: describedGroup('Prometheus metrics (docs/metrics.md).', {
+  metrics: describedGroup('The Prometheus metrics endpoint.', {
     listen: doc(
       parsed('a loopback address "127.0.0.1:port" or "[::1]:port"', parseAddress, (a, s) => (isLoopback(a.host) ? null : `refusing non-loopback address ${show(s)}: metrics are served on 127.0.0.1 or [::1] only`)),
       { description: 'Prometheus metrics over HTTP on this loopback `IP:port`, such as `127.0.0.1:9153`; non-loopback addresses are refused.', defaultText: 'off' },
