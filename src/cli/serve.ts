@@ -1,6 +1,6 @@
 // Owns `dunlin serve`: flags and config file into one Config, then the primary (or, in a forked worker, the worker).
 import cluster from 'node:cluster';
-// The schema, the YAML parser and the usage text are imported only where used: worker processes also start here and need none of them.
+// Worker processes also start here: the config loader and the usage text are imported only on the paths that use them.
 import { FLAGS } from '../config/flags.ts';
 import type { ConfigOverrides } from '../config/flags.ts';
 import type { Config } from '../config/load.ts';
