@@ -253,63 +253,77 @@ export class Snap {
 
 /**
  * A new table with the rows of `base` overridden by the rows of `delta` (same owner: delta wins;
- * GONE rows removed). Rows are copied as raw arena spans with their offsets shifted, so merging a
- * large base costs one sequential copy and a rehash, no per-record work.
+ * GONE rows removed). Each delta row is placed by binary search, and the base rows between two
+ * delta rows are copied as one arena span with their offsets shifted, so merging a small change
+ * layer into a large base costs a sequential copy and a rehash, no per-row comparison.
  */
 export function mergeColumns(base: Snap, delta: Snap, seed: number): Columns {
-  // Pass 1: the merged row sequence as (snap, row) pairs, encoded as row (base) or ~row (delta).
-  const seq: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < base.rows || j < delta.rows) {
-    let cmp: number;
-    if (i >= base.rows) cmp = 1;
-    else if (j >= delta.rows) cmp = -1;
-    else cmp = compareWire(base.c.arena, base.c.nodeOwner[i]!, base.c.nodeOwnerLen[i]!, delta.c.arena, delta.c.nodeOwner[j]!, delta.c.nodeOwnerLen[j]!);
-    if (cmp < 0) seq.push(i++);
-    else {
-      if (cmp === 0) i++;
-      if (!(delta.c.nodeFlags[j]! & NodeFlag.GONE)) seq.push(~j);
-      j++;
+  // Where each delta row goes in the base, and whether it replaces the base row there.
+  const at = new Int32Array(delta.rows);
+  const same = new Uint8Array(delta.rows);
+  for (let j = 0; j < delta.rows; j++) {
+    const w = delta.ownerWire(j);
+    const i = base.lowerBound(w);
+    at[j] = i;
+    same[j] = i < base.rows && base.compareRow(i, w) === 0 ? 1 : 0;
+  }
+  const span = (s: Snap, from: number, to: number): number => (to <= from ? 0 : s.rowSpan(to - 1)[1] - s.c.nodeOwner[from]!);
+  const setsOf = (s: Snap, from: number, to: number): number => (to <= from ? 0 : s.c.nodeFirstSet[to - 1]! + s.c.nodeSetCount[to - 1]! - s.c.nodeFirstSet[from]!);
+  // Sizes: every base row not replaced, plus every live delta row.
+  let rows = base.rows;
+  let sets = setsOf(base, 0, base.rows);
+  let octets = span(base, 0, base.rows);
+  for (let j = 0; j < delta.rows; j++) {
+    if (same[j]) {
+      rows--;
+      sets -= setsOf(base, at[j]!, at[j]! + 1);
+      octets -= span(base, at[j]!, at[j]! + 1);
+    }
+    if (!(delta.c.nodeFlags[j]! & NodeFlag.GONE)) {
+      rows++;
+      sets += setsOf(delta, j, j + 1);
+      octets += span(delta, j, j + 1);
     }
   }
-  let sets = 0;
-  let octets = 0;
-  for (const e of seq) {
-    const s = e >= 0 ? base : delta;
-    const n = e >= 0 ? e : ~e;
-    const [from, to] = s.rowSpan(n);
-    octets += to - from;
-    sets += s.c.nodeSetCount[n]!;
-  }
-  const c = allocColumns(seq.length, sets, octets);
-  let at = 0;
+  const c = allocColumns(rows, sets, octets);
+  let row = 0;
   let si = 0;
-  for (let row = 0; row < seq.length; row++) {
-    const e = seq[row]!;
-    const s = e >= 0 ? base : delta;
-    const n = e >= 0 ? e : ~e;
+  let pos = 0;
+  /** Copies rows [from, to) of `s` as one block. */
+  const copy = (s: Snap, from: number, to: number): void => {
+    if (to <= from) return;
     const src = s.c;
-    const [from, to] = s.rowSpan(n);
-    const shift = at - from;
-    c.arena.set(src.arena.subarray(from, to), at);
-    c.nodeOwner[row] = at;
-    c.nodeOwnerLen[row] = src.nodeOwnerLen[n]!;
-    c.nodeFlags[row] = src.nodeFlags[n]!;
-    c.nodeFirstSet[row] = si;
-    const count = src.nodeSetCount[n]!;
-    c.nodeSetCount[row] = count;
-    const first = src.nodeFirstSet[n]!;
-    for (let k = 0; k < count; k++, si++) {
-      c.setType[si] = src.setType[first + k]!;
-      c.setTtl[si] = src.setTtl[first + k]!;
-      c.setCount[si] = src.setCount[first + k]!;
-      c.setStart[si] = src.setStart[first + k]! + shift;
-      c.setEnd[si] = src.setEnd[first + k]! + shift;
+    const a0 = src.nodeOwner[from]!;
+    const a1 = s.rowSpan(to - 1)[1];
+    const shift = pos - a0;
+    c.arena.set(src.arena.subarray(a0, a1), pos);
+    const s0 = src.nodeFirstSet[from]!;
+    const sShift = si - s0;
+    for (let n = from; n < to; n++, row++) {
+      c.nodeOwner[row] = src.nodeOwner[n]! + shift;
+      c.nodeOwnerLen[row] = src.nodeOwnerLen[n]!;
+      c.nodeFlags[row] = src.nodeFlags[n]!;
+      c.nodeFirstSet[row] = src.nodeFirstSet[n]! + sShift;
+      c.nodeSetCount[row] = src.nodeSetCount[n]!;
     }
-    at += to - from;
+    const s1 = src.nodeFirstSet[to - 1]! + src.nodeSetCount[to - 1]!;
+    c.setType.set(src.setType.subarray(s0, s1), si);
+    c.setTtl.set(src.setTtl.subarray(s0, s1), si);
+    c.setCount.set(src.setCount.subarray(s0, s1), si);
+    for (let k = s0; k < s1; k++, si++) {
+      c.setStart[si] = src.setStart[k]! + shift;
+      c.setEnd[si] = src.setEnd[k]! + shift;
+    }
+    pos += a1 - a0;
+  };
+  let next = 0; // the next base row to copy
+  for (let j = 0; j < delta.rows; j++) {
+    copy(base, next, at[j]!);
+    next = at[j]! + same[j]!;
+    if (!(delta.c.nodeFlags[j]! & NodeFlag.GONE)) copy(delta, j, j + 1);
   }
-  return finishColumns(c, seq.length, seed);
+  copy(base, next, base.rows);
+  return finishColumns(c, rows, seed);
 }
 
 /**
