@@ -21,51 +21,48 @@ export function newHashSeed(): HashSeed {
 /** This thread's seed, for tables that live and die in one thread (the answer cache). */
 export const THREAD_SEED: HashSeed = newHashSeed();
 
-const rotl = (x: number, b: number): number => (x << b) | (x >>> (32 - b));
+/** Octet i of b, case-folded when i < foldEnd. */
+const octet = (b: Uint8Array, i: number, foldEnd: number): number => (i < foldEnd ? lowerByte(b[i]!) : b[i]!);
 
 /**
  * Keyed hash of `b[start, end)`, octets in `[start, foldEnd)` ASCII case-folded (RFC 4343), the
- * rest compared exactly; returns an unsigned 32-bit value. Modelled on HalfSipHash-1-3 (one
- * compression round per 4 octets, three finalization rounds): a keyed ARX mix whose collisions
- * cannot be precomputed without the seed. Not a MAC; it only has to spread hash-table slots.
- * Pass foldEnd = end for a whole name, foldEnd = start for exact bytes.
+ * rest compared exactly; returns an unsigned 32-bit value. HalfSipHash-1-3 in structure (one
+ * SipRound per 4-octet word, the length in the last word, three finalization rounds): a keyed ARX
+ * mix whose collisions cannot be precomputed without the seed. Not a MAC; it only has to spread
+ * hash-table slots. Pass foldEnd = end for a whole name, foldEnd = start for exact bytes.
  */
 export function seededHash(seed: HashSeed, b: Uint8Array, start: number, end: number, foldEnd: number): number {
   let v0 = seed.k0 | 0;
   let v1 = seed.k1 | 0;
   let v2 = 0x6c796765 ^ v0;
   let v3 = 0x74656462 ^ v1;
+  const whole = start + ((end - start) & ~3);
+  let i = start;
   let m = 0;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = i < foldEnd ? lowerByte(b[i]!) : b[i]!;
-    m |= c << (8 * n);
-    if (++n === 4) {
-      v3 ^= m;
-      // One SipRound on 32-bit words (rotations 5, 16, 8, 7, 13, 16).
-      v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
-      v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
-      v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
-      v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
-      v0 ^= m;
+  // Rounds: the words, then the last (partial) word with the length, then three finalization rounds.
+  for (let round = 0; ; round++) {
+    if (i < whole) {
+      m = octet(b, i, foldEnd) | (octet(b, i + 1, foldEnd) << 8) | (octet(b, i + 2, foldEnd) << 16) | (octet(b, i + 3, foldEnd) << 24);
+      i += 4;
+    } else if (i === whole) {
+      m = ((end - start) & 0xff) << 24;
+      for (let k = 0; i < end; i++, k += 8) m |= octet(b, i, foldEnd) << k;
+      i = end + 1; // past the last word: finalization next
+    } else {
+      if (i === end + 1) {
+        v2 ^= 0xff;
+        i++;
+      }
       m = 0;
-      n = 0;
     }
-  }
-  // Last block: the remaining octets and the length in the top octet (as SipHash does).
-  m |= ((end - start) & 0xff) << 24;
-  v3 ^= m;
-  v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
-  v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
-  v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
-  v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
-  v0 ^= m;
-  v2 ^= 0xff;
-  for (let r = 0; r < 3; r++) {
-    v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
-    v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+    v3 ^= m;
+    // One SipRound on 32-bit words (rotations 5, 16, 8, 7, 13, 16).
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    v0 ^= m;
+    if (i > end + 1 && round >= ((end - start) >>> 2) + 3) break;
   }
   return (v1 ^ v3) >>> 0;
 }
