@@ -18,6 +18,17 @@ export function newHashSeed(): HashSeed {
   return Object.freeze({ k0: w[0]!, k1: w[1]! });
 }
 
+/**
+ * A full seed from one stored 32-bit value (a table that keeps a single number with its data, such
+ * as a zone shared between threads): the second word is derived by a fixed bijective mix.
+ */
+export function hashSeedFromU32(seed: number): HashSeed {
+  let k1 = Math.imul((seed ^ 0x9e3779b9) | 0, 0x85ebca6b);
+  k1 ^= k1 >>> 13;
+  k1 = Math.imul(k1, 0xc2b2ae35);
+  return Object.freeze({ k0: seed | 0, k1: (k1 ^ (k1 >>> 16)) | 0 });
+}
+
 /** This thread's seed, for tables that live and die in one thread (the answer cache). */
 export const THREAD_SEED: HashSeed = newHashSeed();
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatHostPort, ipFamily, lowerByte, readU16, readU32 } from '../../src/wire/bytes.ts';
-import { newHashSeed, seededHash } from '../../src/wire/hash.ts';
+import { hashSeedFromU32, newHashSeed, seededHash } from '../../src/wire/hash.ts';
 import { decodeMessage, newMessageSpans } from '../../src/wire/message.ts';
 import { newParsedQuery, parseQuery } from '../../src/wire/query.ts';
 import { buildQuery } from '../responder/dns-helpers.ts';
@@ -89,4 +89,11 @@ test('bytes: case folding, big-endian reads, IP families, host:port', () => {
   assert.equal(formatHostPort('::1', 53), '[::1]:53');
   assert.equal(formatHostPort('127.0.0.1', 5353), '127.0.0.1:5353');
   assert.equal(formatHostPort(undefined, undefined), '?');
+});
+
+test('hashSeedFromU32: the same stored number gives the same hash in every thread; different numbers differ', () => {
+  const x = new TextEncoder().encode('www.example.com.');
+  const h = (n: number): number => seededHash(hashSeedFromU32(n), x, 0, x.length, x.length);
+  assert.equal(h(12345), h(12345));
+  assert.notEqual(h(12345), h(12346));
 });
