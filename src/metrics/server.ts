@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
 import { countStates, readKernelTcp, sampleProcess, socketsOwnedBy, type TcpState } from '../control/procfs.ts';
+import { formatHostPort } from '../wire/bytes.ts';
 import { METRICS } from './names.ts';
 import { METRICS_REQUEST, METRICS_RESPONSE } from './worker.ts';
 
@@ -183,7 +184,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr !== null ? addr.port : port;
-  log.info({ listen: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`, auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
+  log.info({ listen: formatHostPort(host, boundPort), auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
 
   let closing: Promise<void> | undefined;
   return {
