@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Name } from '../../src/wire/name.ts';
-import { buildZone, loadZoneIntoStore } from '../../src/store/index.ts';
+import { buildZone, loadZoneIntoStore, updateZone } from '../../src/store/index.ts';
 import type { Zone } from '../../src/store/index.ts';
 import { loadZoneFile } from '../../src/zone/index.ts';
 
@@ -87,6 +87,26 @@ try {
   const kept = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
   console.log(`heap+buffers         ${mb(before.heapUsed + before.arrayBuffers)} -> ${mb(after.heapUsed + after.arrayBuffers)} (+${mb(kept)}, ${Math.round(kept / n)} B/record${global.gc ? ' retained after GC' : ', garbage included (run with --expose-gc)'})`);
   console.log(`RSS                  ${mb(after.rss)}; peak ${mb(process.resourceUsage().maxRSS * 1024)}`);
+  // Commits of 10-record changesets (5 added, 5 removed, serial bumped) chained on the loaded version.
+  const commitMs: number[] = [];
+  let v = zone;
+  for (let i = 0; i < 40; i++) {
+    const u = updateZone(v);
+    for (let k = 0; k < 5; k++) {
+      const g = i * 5 + k;
+      u.add({ name: Name.fromText(`new${g}.bench.test.`), type: 1, class: 1, ttl: 300, rdata: Uint8Array.of(10, 9, g >>> 8, g & 255) });
+      u.removeName(Name.fromText(`w${g}.bench.test.`));
+    }
+    u.setSerial(v.serial + 1);
+    const c0 = performance.now();
+    v = u.commit().zone;
+    commitMs.push(performance.now() - c0);
+  }
+  commitMs.sort((a, b) => a - b);
+  console.log(`commit 10 records    median ${commitMs[20]!.toFixed(2)} ms, max ${commitMs[39]!.toFixed(2)} ms over 40 chained commits (change layer ${v.changedNodes} nodes)`);
+  const k0 = performance.now();
+  const compacted = v.compact();
+  console.log(`compact              ${(performance.now() - k0).toFixed(0)} ms (${compacted.nodeCount.toLocaleString('en-US')} nodes)`);
   console.log(`node ${process.version}, ${process.platform} ${process.arch}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

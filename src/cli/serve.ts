@@ -1,49 +1,26 @@
 // Owns `dunlin serve`: flags and config file into one Config, then the main thread (which starts the serving threads).
-import { ConfigError, loadConfig } from '../config/load.ts';
-import type { Config, ConfigOverrides } from '../config/load.ts';
+// The config loader and the usage text are imported only on the paths that use them.
+import { FLAGS } from '../config/flags.ts';
+import type { ConfigOverrides } from '../config/flags.ts';
+import type { Config } from '../config/load.ts';
 import { createLogger } from '../log/index.ts';
-
-const usage = `usage: dunlin serve [--config FILE] [options]
-
-Serves the configured zones over UDP and TCP with one worker thread per CPU,
-sharing one copy of every zone. Prints one line to stdout when every worker listens:
-  dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID
-Logs (JSON) go to stderr. Flags override the config file (docs/configuration.md).
-
-options:
-  --config FILE          YAML config file
-  --listen IP:PORT       listen address, UDP and TCP (repeatable; IPv6 as [::1]:5300; port 0 = any free port)
-  --zone NAME=FILE       serve zone NAME from FILE (repeatable; replaces the file's zones)
-  --workers N            serving threads (default: number of CPUs)
-  --control PATH         control socket for dunlin sockstat
-  --metrics IP:PORT      Prometheus metrics on a loopback address
-  --log-level LEVEL      fatal, error, warn, info, debug, trace, silent
-  -h, --help             this help
-
-signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads changed zones.
-exit codes: 0 stopped cleanly, 1 failure (config, bind, startup), 2 usage`;
 
 class UsageError extends Error {}
 
 interface ServeArgs {
   help: boolean;
   config: string | null;
-  overrides: {
-    listen: string[];
-    zones: string[];
-    workers?: string;
-    control?: string;
-    metrics?: string;
-    logLevel?: string;
-  };
+  overrides: ConfigOverrides;
 }
 
 export function parseServeArgs(args: readonly string[]): ServeArgs {
-  const out: ServeArgs = { help: false, config: null, overrides: { listen: [], zones: [] } };
+  let help = false;
+  let config: string | null = null;
+  const overrides: Record<string, string | string[]> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '-h' || arg === '--help') {
-      out.help = true;
+      help = true;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -54,33 +31,16 @@ export function parseServeArgs(args: readonly string[]): ServeArgs {
       if (v === undefined) throw new UsageError(`${name} needs a value`);
       return v;
     };
-    switch (name) {
-      case '--config':
-        out.config = value();
-        break;
-      case '--listen':
-        out.overrides.listen.push(value());
-        break;
-      case '--zone':
-        out.overrides.zones.push(value());
-        break;
-      case '--workers':
-        out.overrides.workers = value();
-        break;
-      case '--control':
-        out.overrides.control = value();
-        break;
-      case '--metrics':
-        out.overrides.metrics = value();
-        break;
-      case '--log-level':
-        out.overrides.logLevel = value();
-        break;
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    if (name === '--config') {
+      config = value();
+      continue;
     }
+    const f = FLAGS.find((x) => x.flag === name);
+    if (f === undefined) throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    const prev = overrides[f.option];
+    overrides[f.option] = f.repeatable ? [...(Array.isArray(prev) ? prev : []), value()] : value();
   }
-  return out;
+  return { help, config, overrides };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -89,17 +49,19 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseServeArgs(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`dunlin serve: ${err.message}\n${usage}\n`);
+    const { serveUsage } = await import('./serve-usage.ts');
+    process.stderr.write(`dunlin serve: ${err.message}\n${serveUsage()}\n`);
     return 2;
   }
   if (parsed.help) {
-    process.stdout.write(usage + '\n');
+    const { serveUsage } = await import('./serve-usage.ts');
+    process.stdout.write(serveUsage() + '\n');
     return 0;
   }
+  const { ConfigError, loadConfig } = await import('../config/load.ts');
   let config: Config;
   try {
-    const overrides: ConfigOverrides = parsed.overrides;
-    config = loadConfig({ file: parsed.config, overrides });
+    config = loadConfig({ file: parsed.config, overrides: parsed.overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

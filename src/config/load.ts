@@ -1,56 +1,19 @@
-// Owns reading the YAML config file and command-line overrides into one validated Config, with errors naming the key.
+// Owns reading the YAML config file and command-line overrides into one validated Config, with errors naming the key path.
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
-import { SCHEMA, describeType, schemaEntry } from './schema.ts';
-import type { FieldType, SchemaEntry } from './schema.ts';
+import type * as z from 'zod';
+import { show } from './address.ts';
+import { catalog, catalogEntry } from './catalog.ts';
+import { FLAGS } from './flags.ts';
+import type { ConfigOverrides } from './flags.ts';
+import { configSchema, editDistance } from './schema.ts';
+import type { Config } from './schema.ts';
 
-export interface ListenSpec {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface ZoneSpec {
-  /** Lowercase, absolute (trailing dot). */
-  readonly name: string;
-  /** Absolute path. */
-  readonly file: string;
-}
-
-export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface Config {
-  readonly configFile: string | null;
-  readonly listen: readonly ListenSpec[];
-  readonly workers: number;
-  readonly udp: { readonly payloadSize: number; readonly socketBufferBytes: number };
-  readonly tcp: {
-    readonly idleTimeoutMs: number;
-    readonly readTimeoutMs: number;
-    readonly maxConnections: number;
-    readonly maxQueriesPerConnection: number;
-    readonly onLimit: 'close-idlest' | 'refuse';
-    readonly writeBufferBytes: number;
-  };
-  readonly shutdownTimeoutMs: number;
-  readonly zones: readonly ZoneSpec[];
-  /** null: use the default path (decided by the control channel). */
-  readonly control: { readonly socket: string | null };
-  readonly metrics: { readonly listen: ListenSpec | null; readonly token: string | null };
-  readonly log: { readonly level: LogLevelName };
-}
-
-/** Command-line overrides, as typed by the user (strings); each replaces the matching key of the file. */
-export interface ConfigOverrides {
-  readonly listen?: readonly string[];
-  /** "name=path" */
-  readonly zones?: readonly string[];
-  readonly workers?: string;
-  readonly control?: string;
-  readonly metrics?: string;
-  readonly logLevel?: string;
-}
+export { formatAddress, parseAddress } from './address.ts';
+export type { ListenSpec } from './address.ts';
+export type { ConfigOverrides } from './flags.ts';
+export type { Config, LogLevelName, ZoneConfig, ZoneSpec } from './schema.ts';
 
 export class ConfigError extends Error {
   readonly code = 'DUNLIN_ERR_CONFIG';
@@ -62,141 +25,20 @@ export class ConfigError extends Error {
   }
 }
 
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeof v;
+type Raw = Record<string, unknown>;
+type Path = readonly PropertyKey[];
+
+const isMapping = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A key with no value (`tcp:` alone) means the key is absent: its default applies. */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isMapping(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, dropNulls(x)]));
 }
 
-/** Parses "IP:port" / "[IPv6]:port"; returns null when malformed. */
-export function parseAddress(text: string): ListenSpec | null {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  if (!m) return null;
-  const host = m[1]!;
-  const port = Number(m[2]);
-  if (port > 65535) return null;
-  const family = net.isIP(host);
-  if (family === 0) return null;
-  if (family === 6 && !text.startsWith('[')) return null;
-  return { host, port };
-}
-
-export function formatAddress(a: ListenSpec): string {
-  return net.isIPv6(a.host) ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
-
-function isLoopback(host: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === '0:0:0:0:0:0:0:1';
-}
-
-/** Validates one value against its schema type. `fromFlag`: the value is command-line text. */
-function check(label: string, t: FieldType, v: unknown, fromFlag: boolean): unknown {
-  const fail = (): never => {
-    throw new ConfigError(label, `expected ${describeType(t)}, got ${show(v)}`);
-  };
-  switch (t.kind) {
-    case 'int': {
-      let n = v;
-      if (fromFlag && typeof v === 'string' && /^-?\d+$/.test(v)) n = Number(v);
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < t.min || n > t.max) fail();
-      return n;
-    }
-    case 'enum':
-      if (typeof v !== 'string' || !t.values.includes(v)) fail();
-      return v;
-    case 'string':
-      if (typeof v !== 'string') fail();
-      if ((t.min !== undefined && (v as string).length < t.min) || (t.max !== undefined && (v as string).length > t.max)) fail();
-      return v;
-    case 'address':
-    case 'loopback-address': {
-      const a = typeof v === 'string' ? parseAddress(v) : null;
-      if (a === null) return fail();
-      if (t.kind === 'loopback-address' && !isLoopback(a.host)) {
-        throw new ConfigError(label, `refusing non-loopback address ${show(v)}: metrics are served on 127.0.0.1 or [::1] only`);
-      }
-      return a;
-    }
-    case 'address-list': {
-      const list = typeof v === 'string' ? [v] : v;
-      if (!Array.isArray(list) || list.length === 0) return fail();
-      const out: ListenSpec[] = [];
-      const seen = new Set<string>();
-      list.forEach((item: unknown, i) => {
-        const a = typeof item === 'string' ? parseAddress(item) : null;
-        if (a === null) throw new ConfigError(`${label}[${i}]`, `expected an address "IP:port" (IPv6 as "[addr]:port"), got ${show(item)}`);
-        const k = formatAddress(a);
-        if (seen.has(k)) throw new ConfigError(`${label}[${i}]`, `duplicate address ${k}`);
-        seen.add(k);
-        out.push(a);
-      });
-      return out;
-    }
-    case 'zones':
-      if (!Array.isArray(v)) return fail();
-      return v;
-  }
-}
-
-/** Normalizes a zone name to lowercase with a trailing dot; throws when it cannot be a domain name. */
-function zoneName(label: string, v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(label, `expected a domain name, got ${show(v)}`);
-  if (v === '.') return '.';
-  const abs = v.endsWith('.') ? v : v + '.';
-  const labels = abs.slice(0, -1).split('.');
-  if (abs.length > 254 || labels.some((l) => l.length === 0 || l.length > 63) || /\s/.test(abs)) {
-    throw new ConfigError(label, `expected a domain name (labels of 1..63 characters, at most 253 in all), got ${show(v)}`);
-  }
-  return abs.toLowerCase();
-}
-
-function checkZones(label: string, list: unknown[], baseDir: string): ZoneSpec[] {
-  const out: ZoneSpec[] = [];
-  const seen = new Set<string>();
-  list.forEach((item: unknown, i) => {
-    const at = `${label}[${i}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(at, `expected a mapping {name, file}, got ${show(item)}`);
-    const rec = item as Record<string, unknown>;
-    for (const k of Object.keys(rec)) {
-      if (k !== 'name' && k !== 'file') throw new ConfigError(`${at}.${k}`, 'unknown key (a zone has only name and file)');
-    }
-    const name = zoneName(`${at}.name`, rec['name']);
-    const file = rec['file'];
-    if (typeof file !== 'string' || file.length === 0) throw new ConfigError(`${at}.file`, `expected a file path, got ${show(file)}`);
-    if (seen.has(name)) throw new ConfigError(`${at}.name`, `duplicate zone ${name}`);
-    seen.add(name);
-    out.push({ name, file: resolve(baseDir, file) });
-  });
-  return out;
-}
-
-function suggest(key: string): string {
-  const leaf = key.split('.').pop() ?? key;
-  const close = SCHEMA.find((e) => e.key.endsWith(leaf) || e.key.split('.').pop() === leaf);
-  return close ? ` (did you mean ${close.key}?)` : '';
-}
-
-/** Flattens a parsed YAML mapping into dotted keys, rejecting keys the schema does not know. */
-function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (schemaEntry(key)) {
-      out.set(key, v);
-      continue;
-    }
-    const isGroup = SCHEMA.some((e) => e.key.startsWith(key + '.'));
-    if (!isGroup) throw new ConfigError(key, `unknown key${suggest(key)}`);
-    if (v === null || v === undefined) continue; // an empty group: every key takes its default
-    if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(key, `expected a mapping, got ${show(v)}`);
-    flatten(v as Record<string, unknown>, key, out);
-  }
-}
-
-/** Parses YAML text into dotted keys; syntax errors name file:line:col. */
-export function parseConfigText(text: string, source: string): Map<string, unknown> {
+/** Parses YAML text into a mapping of keys; syntax errors name file:line:col. */
+export function parseConfigText(text: string, source: string): Raw {
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const err = doc.errors[0];
   if (err !== undefined) {
@@ -205,11 +47,93 @@ export function parseConfigText(text: string, source: string): Map<string, unkno
     throw new ConfigError('', `${where}: ${(err.message.split('\n')[0] ?? 'invalid YAML').replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const value: unknown = doc.toJS();
-  const out = new Map<string, unknown>();
-  if (value === null || value === undefined) return out;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError('', `${source}: expected a mapping of keys at the top level, got ${show(value)}`);
-  flatten(value as Record<string, unknown>, '', out);
-  return out;
+  if (value === null || value === undefined) return {};
+  if (!isMapping(value)) throw new ConfigError('', `${source}: expected a mapping of keys at the top level, got ${show(value)}`);
+  return dropNulls(value) as Raw;
+}
+
+/** `zones[2].acl[0]`; `nested`: the path continues another one, so it starts with a dot. */
+function pathText(path: Path, nested = false): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 && !nested ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** The key path of an issue, with the flag that set it: `listen (--listen)[0]`. */
+function label(path: Path, flagged: ReadonlyMap<string, string>): string {
+  for (let n = path.length; n > 0; n--) {
+    const flag = flagged.get(path.slice(0, n).join('.'));
+    if (flag !== undefined) return `${pathText(path.slice(0, n))} (${flag})${pathText(path.slice(n), true)}`;
+  }
+  return pathText(path);
+}
+
+/** "did you mean" for an unknown key: a sibling within a few edits, else the same name in another group. */
+function suggestKey(parent: Path, key: string): string {
+  const pattern = parent.map((p) => (typeof p === 'number' ? '[]' : `.${String(p)}`)).join('').replace(/^\./, '');
+  const prefix = pattern === '' ? '' : pattern + '.';
+  const siblings = catalog()
+    .map((e) => e.key)
+    .filter((k) => k.startsWith(prefix) && !/[.[]/.test(k.slice(prefix.length)))
+    .map((k) => k.slice(prefix.length));
+  const near = siblings
+    .map((s) => ({ s, d: editDistance(s, key) }))
+    .filter((c) => c.d <= Math.max(2, Math.floor(key.length / 3)) || c.s.startsWith(key) || key.startsWith(c.s))
+    .sort((a, b) => a.d - b.d)[0];
+  if (near !== undefined) return ` (did you mean ${pathText([...parent, near.s])}?)`;
+  const elsewhere = catalog().find((e) => e.key.split('.').pop() === key && !e.key.includes('[]'));
+  return elsewhere !== undefined ? ` (did you mean ${elsewhere.key}?)` : '';
+}
+
+/** One issue to report: an unknown key first (it is usually the cause of the rest); inside a union, the branch that got furthest. */
+function pick(issues: readonly z.core.$ZodIssue[], prefix: Path = []): { issue: z.core.$ZodIssue; path: Path } {
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union') {
+    const deeper = issue.errors.filter((branch) => !branch.every((i) => i.path.length === 0 && i.code === 'invalid_type'));
+    if (deeper.length === 1) return pick(deeper[0]!, path);
+  }
+  return { issue, path };
+}
+
+function toError(err: z.ZodError, flagged: ReadonlyMap<string, string>): ConfigError {
+  const { issue, path } = pick(err.issues);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return new ConfigError(label([...path, key], flagged), `unknown key${suggestKey(path, key)}`);
+  }
+  return new ConfigError(label(path, flagged), issue.message);
+}
+
+/** Writes flag values into the raw file mapping; returns which key each flag set, for error messages. */
+function applyOverrides(raw: Raw, o: ConfigOverrides, cwd: string): Map<string, string> {
+  const flagged = new Map<string, string>();
+  for (const f of FLAGS) {
+    const given = (o as Record<string, string | readonly string[] | undefined>)[f.option];
+    if (given === undefined || (Array.isArray(given) && given.length === 0)) continue;
+    let value: unknown = given;
+    // Relative paths on the command line are relative to the working directory, in the file to the file.
+    if (f.key === 'zones') {
+      value = (given as readonly string[]).map((z, i) => {
+        const eq = z.indexOf('=');
+        if (eq <= 0 || eq === z.length - 1) throw new ConfigError(`zones (--zone #${i + 1})`, `expected NAME=FILE, got ${show(z)}`);
+        return { name: z.slice(0, eq), file: resolve(cwd, z.slice(eq + 1)) };
+      });
+    } else if (f.key === 'control.socket' && given !== '') {
+      value = resolve(cwd, given as string);
+    } else if (catalogEntry(f.key)?.integer === true && typeof given === 'string' && /^-?\d+$/.test(given)) {
+      value = Number(given);
+    } else if (Array.isArray(given)) {
+      value = [...(given as readonly string[])];
+    }
+    const parts = f.key.split('.');
+    let at = raw;
+    for (const p of parts.slice(0, -1)) {
+      if (!isMapping(at[p])) at[p] = {};
+      at = at[p] as Raw;
+    }
+    at[parts[parts.length - 1]!] = value;
+    flagged.set(f.key, f.flag);
+  }
+  return flagged;
 }
 
 export interface LoadOptions {
@@ -220,10 +144,23 @@ export interface LoadOptions {
   readonly cwd?: string;
 }
 
-/** Reads, validates and merges; throws ConfigError naming the key (or flag) at the first problem. */
+/** Validates an already parsed mapping (paths relative to `baseDir`). Throws ConfigError naming the key path. */
+export function configFromObject(raw: Raw, baseDir: string, configFile: string | null = null, flagged: ReadonlyMap<string, string> = new Map()): Config {
+  const r = configSchema.safeParse(raw);
+  if (!r.success) throw toError(r.error, flagged);
+  const c = r.data;
+  return {
+    configFile,
+    ...c,
+    zones: c.zones.map((zn) => ({ ...zn, file: resolve(baseDir, zn.file) })),
+    control: { socket: c.control.socket === null ? null : resolve(baseDir, c.control.socket) },
+  };
+}
+
+/** Reads, validates and merges; throws ConfigError naming the key path (and flag) of the first problem. */
 export function loadConfig(opts: LoadOptions): Config {
   const cwd = opts.cwd ?? process.cwd();
-  let raw = new Map<string, unknown>();
+  let raw: Raw = {};
   let baseDir = cwd;
   let configFile: string | null = null;
   if (opts.file !== null) {
@@ -237,66 +174,6 @@ export function loadConfig(opts: LoadOptions): Config {
     }
     raw = parseConfigText(text, configFile);
   }
-
-  const values = new Map<string, unknown>();
-  for (const e of SCHEMA) {
-    const v = raw.get(e.key);
-    if (v !== undefined && v !== null) values.set(e.key, check(e.key, e.type, v, false));
-  }
-  let zones = checkZones('zones', (values.get('zones') as unknown[] | undefined) ?? [], baseDir);
-  // Relative paths in the file are relative to the file; on the command line, to the working directory.
-  const sock = values.get('control.socket');
-  if (typeof sock === 'string') values.set('control.socket', resolve(baseDir, sock));
-
-  const o = opts.overrides ?? {};
-  const flagLabel = (e: SchemaEntry): string => `${e.key} (${e.flag ?? ''})`;
-  const flag = (key: string, v: unknown): void => {
-    const e = schemaEntry(key)!;
-    values.set(key, check(flagLabel(e), e.type, v, true));
-  };
-  if (o.listen !== undefined && o.listen.length > 0) flag('listen', [...o.listen]);
-  if (o.workers !== undefined) flag('workers', o.workers);
-  if (o.control !== undefined) {
-    flag('control.socket', o.control);
-    values.set('control.socket', resolve(cwd, o.control));
-  }
-  if (o.metrics !== undefined) flag('metrics.listen', o.metrics);
-  if (o.logLevel !== undefined) flag('log.level', o.logLevel);
-  if (o.zones !== undefined && o.zones.length > 0) {
-    const items = o.zones.map((z, i) => {
-      const eq = z.indexOf('=');
-      if (eq <= 0 || eq === z.length - 1) throw new ConfigError(`zones (--zone #${i + 1})`, `expected NAME=FILE, got ${show(z)}`);
-      return { name: z.slice(0, eq), file: z.slice(eq + 1) };
-    });
-    zones = checkZones('zones (--zone)', items, cwd);
-  }
-
-  const get = <T>(key: string): T => {
-    if (values.has(key)) return values.get(key) as T;
-    const d = schemaEntry(key)!.default;
-    return (typeof d === 'function' ? (d as () => unknown)() : d) as T;
-  };
-  const metricsListen = get<ListenSpec | undefined>('metrics.listen') ?? null;
-  const listenValue = get<ListenSpec[] | string[]>('listen');
-  const listen = listenValue.map((a) => (typeof a === 'string' ? parseAddress(a)! : a));
-
-  return {
-    configFile,
-    listen,
-    workers: get<number>('workers'),
-    udp: { payloadSize: get<number>('udp.payload_size'), socketBufferBytes: get<number>('udp.socket_buffer_bytes') },
-    tcp: {
-      idleTimeoutMs: get<number>('tcp.idle_timeout_ms'),
-      readTimeoutMs: get<number>('tcp.read_timeout_ms'),
-      maxConnections: get<number>('tcp.max_connections'),
-      maxQueriesPerConnection: get<number>('tcp.max_queries_per_connection'),
-      onLimit: get<'close-idlest' | 'refuse'>('tcp.on_limit'),
-      writeBufferBytes: get<number>('tcp.write_buffer_bytes'),
-    },
-    shutdownTimeoutMs: get<number>('shutdown_timeout_ms'),
-    zones,
-    control: { socket: get<string | undefined>('control.socket') ?? null },
-    metrics: { listen: metricsListen, token: get<string | undefined>('metrics.token') ?? null },
-    log: { level: get<LogLevelName>('log.level') },
-  };
+  const flagged = applyOverrides(raw, opts.overrides ?? {}, cwd);
+  return configFromObject(raw, baseDir, configFile, flagged);
 }

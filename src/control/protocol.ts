@@ -1,4 +1,5 @@
 // Owns the control channel's wire protocol: newline-delimited JSON requests and responses, and result shapes.
+import { formatHostPort } from '../wire/bytes.ts';
 import type { CloseReason, ConnectionSnapshot, ConnState } from '../transport/registry-types.ts';
 import type { FdKind, StateCounts } from './procfs.ts';
 import type { WorkerThreadInfo, ZoneResult } from './types.ts';
@@ -103,7 +104,5 @@ export interface SockstatResult {
   readonly leaks: readonly LeakFlag[];
 }
 
-/** Formats an address the way the transport registry does: `a.b.c.d:port` or `[v6]:port`. */
-export function formatPeer(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
+/** Formats an address the way the transport registry does: `a.b.c.d:port` or `[v6]:port` (one formatter for both). */
+export const formatPeer: (addr: string, port: number) => string = formatHostPort;

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
 import { countStates, readKernelTcp, sampleProcess, socketsOwnedBy, type TcpState } from '../control/procfs.ts';
+import { formatHostPort } from '../wire/bytes.ts';
 import { METRICS } from './names.ts';
 
 export interface MetricsLog {
@@ -158,7 +159,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   });
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr !== null ? addr.port : port;
-  log.info({ listen: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`, port: boundPort, auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
+  log.info({ listen: formatHostPort(host, boundPort), port: boundPort, auth: tokenDigest ? 'bearer' : 'none' }, 'metrics: listening');
 
   let closing: Promise<void> | undefined;
   return {

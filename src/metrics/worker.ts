@@ -118,7 +118,7 @@ function sizeHistogram(counts: QueryCounts): Metric {
   return metric as unknown as Metric;
 }
 
-/** Builds a registry with every worker metric; exported for tests that drive it without a cluster. */
+/** Builds a registry with every worker metric; exported for tests that drive it without worker threads. */
 export function createWorkerRegistry(): { registry: Registry; dispose: () => void } {
   const registry = new Registry();
   const counts = new QueryCounts();

@@ -1,6 +1,7 @@
 // Owns the encoded-answer cache: open addressing keyed by the question bytes themselves, FIFO eviction, no strings.
 
-const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+import { lowerByte } from '../wire/bytes.ts';
+import { seededHash, THREAD_SEED } from '../wire/hash.ts';
 
 /**
  * Responses keyed by (question name case-folded, QTYPE, QCLASS, variant). The key material is not
@@ -116,16 +117,15 @@ export class AnswerCache {
 /** True when r's question equals q's (name case-folded, QTYPE and QCLASS exact); both start at 12. */
 function sameQuestion(r: Uint8Array, q: Uint8Array, qEnd: number): boolean {
   const nameEnd = qEnd - 4;
-  for (let i = 12; i < nameEnd; i++) if (lower(r[i]!) !== lower(q[i]!)) return false;
+  for (let i = 12; i < nameEnd; i++) if (lowerByte(r[i]!) !== lowerByte(q[i]!)) return false;
   for (let i = nameEnd; i < qEnd; i++) if (r[i] !== q[i]) return false;
   return true;
 }
 
-/** FNV-1a over the case-folded question name and QTYPE/QCLASS at q[12..qEnd). */
+/**
+ * The question's slot hash: the thread's seeded hash over the case-folded name and the exact
+ * QTYPE/QCLASS at q[12..qEnd). Seeded because clients choose the names (no precomputed floods).
+ */
 export function questionHash(q: Uint8Array, qEnd: number): number {
-  let h = 0x811c9dc5;
-  const nameEnd = qEnd - 4;
-  for (let i = 12; i < nameEnd; i++) h = Math.imul(h ^ lower(q[i]!), 0x01000193);
-  for (let i = nameEnd; i < qEnd; i++) h = Math.imul(h ^ q[i]!, 0x01000193);
-  return h >>> 0;
+  return seededHash(THREAD_SEED, q, 12, qEnd, qEnd - 4);
 }

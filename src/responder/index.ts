@@ -1,4 +1,7 @@
 // Owns the public surface of the responder layer.
-export { createResponder, queryChannel, RESPONDER_DEFAULTS } from './responder.ts';
+export { createResponder, failureAnswer, queryChannel, RESPONDER_DEFAULTS } from './responder.ts';
 export type { QueryEvent, ResponderOptions } from './responder.ts';
-export type { RespondFn, QueryContext, Transport } from './types.ts';
+export { QueryRouter } from './router.ts';
+export type { AsyncHandler, Request, RoutableOpcode, StreamHandler, TransferType } from './router.ts';
+export { detachContext, fixedContext, isAnswerStream } from './types.ts';
+export type { Answer, AnswerStream, QueryContext, QueryResult, RespondFn, SyncRespondFn, Transport } from './types.ts';

@@ -1,8 +1,10 @@
-// Owns loading a zone file straight into a store snapshot: parse and check into the compact table, build, drop the table.
+// Owns loading whole zones into store versions (from a file or from records): parse and check into the compact table, build, drop the table.
 import type { Name } from '../wire/name.ts';
+import type { ResourceRecord } from '../wire/record.ts';
+import { checkTable } from '../zone/check.ts';
 import { loadZoneTable } from '../zone/load.ts';
 import type { LoadOptions } from '../zone/load.ts';
-import { freeBuffer } from '../zone/table.ts';
+import { freeBuffer, RecordTable } from '../zone/table.ts';
 import type { ZoneProblem } from '../zone/types.ts';
 import { buildZoneFromTable } from './zone.ts';
 import type { Zone } from './zone.ts';
@@ -32,4 +34,17 @@ export function loadZoneIntoStore(path: string, origin: Name, opts: LoadOptions 
   r.table.release();
   freeBuffer(r.order);
   return { origin, zone, recordCount, errors: r.errors, warnings: r.warnings, serial: r.serial };
+}
+
+/**
+ * A whole zone from records (a transfer, an API import) through the same checks as a zone file,
+ * so every way into the store holds the same invariants; `source` names it in the problems.
+ */
+export function loadZoneFromRecords(origin: Name, records: readonly ResourceRecord[], source = ''): StoreLoadResult {
+  const table = RecordTable.fromRecords(records, undefined, source);
+  const r = checkTable(origin, table, source);
+  if (r.errors.length > 0) return { origin, zone: null, recordCount: 0, errors: r.errors, warnings: r.warnings, serial: null };
+  const zone = buildZoneFromTable(origin, table, r.order);
+  table.release();
+  return { origin, zone, recordCount: r.order.length, errors: r.errors, warnings: r.warnings, serial: r.serial };
 }

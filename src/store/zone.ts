@@ -1,27 +1,19 @@
-// Owns the in-memory zone snapshot: columnar typed arrays over one byte arena, an open-addressing hash of owner names.
+// Owns a zone version: a canonical base node table plus an optional change layer, its readers (node, RRset, order) and builders.
 import { RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { RecordTable } from '../zone/table.ts';
+import { compareWire } from './canonical.ts';
+import { allocColumns, canonicalPermutation, columnsFromNodes, coveredOf, finishColumns, mergeColumns, NodeFlag, setOrder, Snap, typeFlags } from './columns.ts';
+import type { Columns, NodeData } from './columns.ts';
+import { newSeed } from './hash.ts';
 
-/** Node flags (bit set). */
-export const NodeFlag = {
-  /** The zone apex. */
-  APEX: 1,
-  /** NS at a non-apex name: a zone cut (RFC 1034 §4.2.1). */
-  DELEGATION: 2,
-  /** Has a DNAME RRset (RFC 6672). */
-  DNAME: 4,
-  /** Has a CNAME RRset. */
-  CNAME: 8,
-  /** Exists only because a descendant exists: an empty non-terminal (RFC 8020, RFC 4592 §2.2.2). */
-  ENT: 16,
-} as const;
+export { NodeFlag } from './columns.ts';
 
 /**
  * One RRset. The RDATAs are stored back to back in `data[start..end)`, each preceded by a 16-bit
- * length. `data` is the zone arena (or a private buffer for synthesised RRsets). RRset objects
- * are made on demand by the lookup; the zone itself stores only numbers in typed arrays.
+ * length. `data` is a node table's arena (or a private buffer for synthesised RRsets). RRset
+ * objects are made on demand by the lookup; the zone itself stores only numbers in typed arrays.
  */
 export class RRset {
   readonly type: number;
@@ -74,29 +66,63 @@ export class RRset {
     const len = (d[this.start]! << 8) | d[this.start + 1]!;
     return d.subarray(this.start + 2, this.start + 2 + len);
   }
+
+  /** For an RRSIG RRset: the type its signatures cover (RFC 4034 §3.1.1); 0 otherwise. */
+  get covered(): number {
+    return this.count > 0 ? coveredOf(this.type, this.data, this.start + 2) : 0;
+  }
 }
 
-/** A view of one owner name of a zone; its RRsets are sorted by type (Knot answers ANY with the lowest). */
+function rrsetOfRow(c: Columns, s: number): RRset {
+  return new RRset(c.setType[s]!, c.setTtl[s]!, c.setCount[s]!, c.arena, c.setStart[s]!, c.setEnd[s]!);
+}
+
+/** A view of one owner name of a zone version; its RRsets are sorted by type (Knot answers ANY with the lowest). */
 export class ZoneNode {
-  readonly #zone: Zone;
+  readonly snap: Snap;
   readonly index: number;
   readonly flags: number;
   readonly setCount: number;
 
-  constructor(zone: Zone, index: number, flags: number, setCount: number) {
-    this.#zone = zone;
+  constructor(snap: Snap, index: number) {
+    this.snap = snap;
     this.index = index;
-    this.flags = flags;
-    this.setCount = setCount;
+    this.flags = snap.c.nodeFlags[index]!;
+    this.setCount = snap.c.nodeSetCount[index]!;
   }
 
-  /** The i-th RRset (by type order). */
+  /** The i-th RRset (by type order; an owner's RRSIGs are one RRset per covered type). */
   setAt(i: number): RRset {
-    return this.#zone.rrsetAt(this.index, i);
+    return rrsetOfRow(this.snap.c, this.snap.c.nodeFirstSet[this.index]! + i);
   }
 
+  /**
+   * The RRset of `type`. For RRSIG: every signature at the owner as one view (its RRsets per
+   * covered type are adjacent), with the TTL of the first; use sigs() for one covered type.
+   */
   get(type: number): RRset | undefined {
-    return this.#zone.rrsetOf(this.index, type);
+    const c = this.snap.c;
+    const first = c.nodeFirstSet[this.index]!;
+    const end = first + this.setCount;
+    for (let s = first; s < end; s++) {
+      if (c.setType[s] !== type) continue;
+      if (type !== RRType.RRSIG) return rrsetOfRow(c, s);
+      let last = s;
+      let count = c.setCount[s]!;
+      while (last + 1 < end && c.setType[last + 1] === type) count += c.setCount[++last]!;
+      return new RRset(type, c.setTtl[s]!, count, c.arena, c.setStart[s]!, c.setEnd[last]!);
+    }
+    return undefined;
+  }
+
+  /** The RRSIG RRset covering `type` (RFC 4035 §2.2: signatures are per covered RRset, with their own TTL). */
+  sigs(type: number): RRset | undefined {
+    const c = this.snap.c;
+    const first = c.nodeFirstSet[this.index]!;
+    for (let s = first; s < first + this.setCount; s++) {
+      if (c.setType[s] === RRType.RRSIG && coveredOf(RRType.RRSIG, c.arena, c.setStart[s]! + 2) === type) return rrsetOfRow(c, s);
+    }
+    return undefined;
   }
 
   /** All RRsets (allocates; for tools and tests). */
@@ -104,6 +130,16 @@ export class ZoneNode {
     const out: RRset[] = [];
     for (let i = 0; i < this.setCount; i++) out.push(this.setAt(i));
     return out;
+  }
+
+  /** The case-preserved owner name. */
+  get owner(): Name {
+    return Name.fromWire(this.snap.ownerWire(this.index));
+  }
+
+  /** The node's content as plain data (views into shared memory). */
+  data(): NodeData {
+    return this.snap.nodeData(this.index);
   }
 }
 
@@ -125,47 +161,10 @@ export function keyBytes(key: string): Uint8Array {
   return out;
 }
 
-const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
-
-/** FNV-1a over a name key's characters (already lower case). */
-function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** The same hash over a wire name in the arena, folding case. */
-function hashWire(a: Uint8Array, at: number, len: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ lower(a[at + i]!), 0x01000193);
-  return h >>> 0;
-}
-
 function readU32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
 }
 
-/** The columns a zone is made of; every array is indexed by node or by RRset number. */
-export interface Columns {
-  arena: Uint8Array;
-  nodeOwner: Uint32Array; // arena offset of the case-preserved owner wire name
-  nodeOwnerLen: Uint8Array;
-  nodeFlags: Uint8Array;
-  nodeFirstSet: Uint32Array;
-  nodeSetCount: Uint16Array;
-  setType: Uint16Array;
-  setTtl: Uint32Array;
-  setCount: Uint32Array;
-  setStart: Uint32Array;
-  setEnd: Uint32Array;
-  table: Int32Array; // open addressing, node index + 1, 0 = empty; size a power of two
-}
-
-/**
- * An immutable zone snapshot. Build with `buildZone`; replace the whole object on reload. A node
- * costs about 20 octets of columns and hash slot plus its owner name in the arena; an RRset 18
- * octets plus its RDATA, so a million records fit in roughly a hundred megabytes.
- */
 /**
  * A zone version as plain data over SharedArrayBuffers: posting it to a worker thread shares the
  * memory (structured clone of a SharedArrayBuffer-backed view copies no octet), so every serving
@@ -173,31 +172,38 @@ export interface Columns {
  */
 export interface ZoneImage {
   readonly origin: Uint8Array;
-  readonly columns: Columns;
+  readonly base: Columns;
+  readonly delta: Columns | null;
+  readonly seed: number;
   readonly recordCount: number;
 }
 
-/** A typed array over a SharedArrayBuffer (zone columns are built once and read by every thread). */
-function shared<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(Ctor: { new (b: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
-  return new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT));
-}
+/** A change layer larger than this share of the base (or than 64k rows) is worth folding into a new base. */
+const COMPACT_RATIO = 8;
+const COMPACT_MIN_ROWS = 65_536;
 
+/**
+ * An immutable zone version: a base node table in canonical order plus an optional change layer
+ * (the nodes changed since the base, GONE rows for removed names). A commit builds a new change
+ * layer and shares the base, so a few changed records on a million-record zone cost a small
+ * table, not a rebuild (copy-on-write at the node level). Readers keep a version for a whole
+ * query; an old version is freed by the garbage collector once no thread holds it.
+ */
 export class Zone {
   readonly origin: Name;
   readonly serial: number;
   readonly recordCount: number;
-  readonly #c: Columns;
-  readonly #mask: number;
+  readonly base: Snap;
+  readonly delta: Snap | null;
   readonly #soa: RRset | undefined;
   #negSoa: RRset | undefined | null = null;
 
-  constructor(origin: Name, columns: Columns, recordCount: number) {
+  constructor(origin: Name, base: Snap, delta: Snap | null, recordCount: number) {
     this.origin = origin;
-    this.#c = columns;
-    this.#mask = columns.table.length - 1;
+    this.base = base;
+    this.delta = delta && delta.rows > 0 ? delta : null;
     this.recordCount = recordCount;
-    const apex = this.#find(origin.key);
-    this.#soa = apex >= 0 ? this.rrsetOf(apex, RRType.SOA) : undefined;
+    this.#soa = this.node(origin.key)?.get(RRType.SOA);
     const soa = this.#soa?.first();
     // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13).
     this.serial = soa && soa.length >= 20 ? readU32(soa, soa.length - 20) : 0;
@@ -205,71 +211,64 @@ export class Zone {
 
   /** This version as shareable data (see ZoneImage). */
   image(): ZoneImage {
-    return { origin: this.origin.wire, columns: this.#c, recordCount: this.recordCount };
+    return { origin: this.origin.wire, base: this.base.c, delta: this.delta?.c ?? null, seed: this.base.seed, recordCount: this.recordCount };
   }
 
   /** A reader over an image posted from another thread (no copy). */
   static fromImage(img: ZoneImage): Zone {
-    return new Zone(Name.fromWire(img.origin), img.columns, img.recordCount);
-  }
-
-  #find(key: string): number {
-    const c = this.#c;
-    const a = c.arena;
-    const t = c.table;
-    const len = key.length;
-    let slot = hashKey(key) & this.#mask;
-    for (;;) {
-      const v = t[slot]!;
-      if (v === 0) return -1;
-      const n = v - 1;
-      if (c.nodeOwnerLen[n] === len) {
-        const at = c.nodeOwner[n]!;
-        let i = 0;
-        while (i < len && lower(a[at + i]!) === key.charCodeAt(i)) i++;
-        if (i === len) return n;
-      }
-      slot = (slot + 1) & this.#mask;
-    }
+    return new Zone(Name.fromWire(img.origin), new Snap(img.base, img.seed), img.delta ? new Snap(img.delta, img.seed) : null, img.recordCount);
   }
 
   /** The node for a name key (including empty non-terminals), if any. */
   node(key: string): ZoneNode | undefined {
-    const n = this.#find(key);
-    if (n < 0) return undefined;
-    return new ZoneNode(this, n, this.#c.nodeFlags[n]!, this.#c.nodeSetCount[n]!);
+    const d = this.delta;
+    if (d !== null) {
+      const n = d.find(key);
+      if (n >= 0) return d.c.nodeFlags[n]! & NodeFlag.GONE ? undefined : new ZoneNode(d, n);
+    }
+    const n = this.base.find(key);
+    return n < 0 ? undefined : new ZoneNode(this.base, n);
   }
 
   /** True when the name key exists in the zone (as a node or an empty non-terminal). */
   has(key: string): boolean {
-    return this.#find(key) >= 0;
+    return this.node(key) !== undefined;
   }
 
-  rrsetAt(node: number, i: number): RRset {
-    const c = this.#c;
-    const s = c.nodeFirstSet[node]! + i;
-    return new RRset(c.setType[s]!, c.setTtl[s]!, c.setCount[s]!, c.arena, c.setStart[s]!, c.setEnd[s]!);
-  }
-
-  rrsetOf(node: number, type: number): RRset | undefined {
-    const c = this.#c;
-    const first = c.nodeFirstSet[node]!;
-    const end = first + c.nodeSetCount[node]!;
-    for (let s = first; s < end; s++) {
-      if (c.setType[s] === type) return new RRset(type, c.setTtl[s]!, c.setCount[s]!, c.arena, c.setStart[s]!, c.setEnd[s]!);
-    }
-    return undefined;
-  }
-
+  /** Nodes in this version (empty non-terminals included). */
   get nodeCount(): number {
-    return this.#c.nodeFlags.length;
+    let n = this.base.rows;
+    const d = this.delta;
+    if (d === null) return n;
+    for (let j = 0; j < d.rows; j++) {
+      const inBase = this.base.find(keyOf(d.ownerWire(j))) >= 0;
+      if (d.c.nodeFlags[j]! & NodeFlag.GONE) n -= inBase ? 1 : 0;
+      else n += inBase ? 0 : 1;
+    }
+    return n;
   }
 
-  /** Octets held by the snapshot's arrays (arena, columns, hash table). */
+  /** Octets held by this version's tables (shared with other versions where they share the base). */
   get byteSize(): number {
-    let n = 0;
-    for (const v of Object.values(this.#c) as Uint8Array[]) n += v.byteLength;
-    return n;
+    return this.base.byteSize + (this.delta?.byteSize ?? 0);
+  }
+
+  /** Rows in the change layer (0 right after a load or a compaction). */
+  get changedNodes(): number {
+    return this.delta?.rows ?? 0;
+  }
+
+  /** True when the change layer has grown enough that folding it into a new base pays (see compact()). */
+  get needsCompaction(): boolean {
+    const d = this.changedNodes;
+    return d > COMPACT_MIN_ROWS || d * COMPACT_RATIO > Math.max(this.base.rows, 8 * 1024);
+  }
+
+  /** The same content with the change layer folded into a new base (O(zone) copy; run it off the query path). */
+  compact(): Zone {
+    if (this.delta === null) return this;
+    const seed = newSeed();
+    return new Zone(this.origin, new Snap(mergeColumns(this.base, this.delta, seed), seed), null, this.recordCount);
   }
 
   get soa(): RRset | undefined {
@@ -289,32 +288,97 @@ export class Zone {
 
   /** The case-preserved owner name of a node (the key argument is kept for callers; unused). */
   ownerName(node: ZoneNode, _key?: string): Name {
-    return this.#nameAt(node.index);
+    return node.owner;
   }
 
-  #nameAt(n: number): Name {
-    const at = this.#c.nodeOwner[n]!;
-    return Name.fromWire(this.#c.arena.subarray(at, at + this.#c.nodeOwnerLen[n]!));
+  /** Every node of this version in canonical order (RFC 4034 §6.1), empty non-terminals included. */
+  *nodes(): Generator<ZoneNode> {
+    const b = this.base;
+    const d = this.delta;
+    let i = 0;
+    let j = 0;
+    const bRows = b.rows;
+    const dRows = d?.rows ?? 0;
+    while (i < bRows || j < dRows) {
+      let cmp: number;
+      if (d === null || j >= dRows) cmp = -1;
+      else if (i >= bRows) cmp = 1;
+      else cmp = compareWire(b.c.arena, b.c.nodeOwner[i]!, b.c.nodeOwnerLen[i]!, d.c.arena, d.c.nodeOwner[j]!, d.c.nodeOwnerLen[j]!);
+      if (cmp < 0) yield new ZoneNode(b, i++);
+      else {
+        if (cmp === 0) i++;
+        if (!(d!.c.nodeFlags[j]! & NodeFlag.GONE)) yield new ZoneNode(d!, j);
+        j++;
+      }
+    }
+  }
+
+  /** The last node canonically before `name` (`name` itself excluded), skipping empty non-terminals when asked; wraps to none. */
+  predecessor(name: Name, skipEmpty = false): ZoneNode | undefined {
+    return this.#neighbour(name.wire, -1, skipEmpty);
+  }
+
+  /** The first node canonically after `name` (`name` itself excluded). */
+  successor(name: Name, skipEmpty = false): ZoneNode | undefined {
+    return this.#neighbour(name.wire, 1, skipEmpty);
+  }
+
+  #neighbour(w: Uint8Array, dir: -1 | 1, skipEmpty: boolean): ZoneNode | undefined {
+    const live = (s: Snap, n: number): boolean => {
+      const f = s.c.nodeFlags[n]!;
+      return !(f & NodeFlag.GONE) && !(skipEmpty && s.c.nodeSetCount[n] === 0);
+    };
+    const d = this.delta;
+    // Base candidate: skip rows the change layer overrides (their current form is the delta's row).
+    const b = this.base;
+    let i = b.lowerBound(w);
+    if (dir < 0) i--;
+    else if (i < b.rows && b.compareRow(i, w) === 0) i++;
+    while (i >= 0 && i < b.rows && ((d !== null && d.find(keyOf(b.ownerWire(i))) >= 0) || !live(b, i))) i += dir;
+    const bc = i >= 0 && i < b.rows ? new ZoneNode(b, i) : undefined;
+    if (d === null) return bc;
+    let j = d.lowerBound(w);
+    if (dir < 0) j--;
+    else if (j < d.rows && d.compareRow(j, w) === 0) j++;
+    while (j >= 0 && j < d.rows && !live(d, j)) j += dir;
+    const dc = j >= 0 && j < d.rows ? new ZoneNode(d, j) : undefined;
+    if (!bc) return dc;
+    if (!dc) return bc;
+    const cmp = compareWire(b.c.arena, b.c.nodeOwner[bc.index]!, b.c.nodeOwnerLen[bc.index]!, d.c.arena, d.c.nodeOwner[dc.index]!, d.c.nodeOwnerLen[dc.index]!);
+    return (dir < 0 ? cmp > 0 : cmp < 0) ? bc : dc;
   }
 
   /** Every node key (for tools and tests; not used on the query path). */
   *keys(): Generator<string> {
-    for (let n = 0; n < this.nodeCount; n++) yield this.#nameAt(n).key;
+    for (const n of this.nodes()) yield keyOf(n.snap.ownerWire(n.index));
   }
 
-  /** All records, owner by owner (for tools, tests and later AXFR). */
+  /** All records in canonical owner order, RRset by RRset (AXFR order after the SOA; tools, tests). */
   *records(): Generator<ResourceRecord> {
-    const c = this.#c;
-    for (let n = 0; n < this.nodeCount; n++) {
-      const count = c.nodeSetCount[n]!;
-      if (count === 0) continue;
-      const name = this.#nameAt(n);
-      for (let i = 0; i < count; i++) {
-        const s = this.rrsetAt(n, i);
+    for (const n of this.nodes()) {
+      if (n.setCount === 0) continue;
+      const name = n.owner;
+      for (let i = 0; i < n.setCount; i++) {
+        const s = n.setAt(i);
         for (const rdata of s.rdatas()) yield { name, type: s.type, class: 1, ttl: s.ttl, rdata: Uint8Array.from(rdata) };
       }
     }
   }
+
+  /** A version from its tables (the update commit's constructor). */
+  static fromParts(origin: Name, base: Snap, delta: Snap | null, recordCount: number): Zone {
+    return new Zone(origin, base, delta, recordCount);
+  }
+}
+
+/** The lower-cased latin1 key of a wire name (Name.key's form). */
+export function keyOf(w: Uint8Array): string {
+  let k = '';
+  for (let i = 0; i < w.length; i++) {
+    const b = w[i]!;
+    k += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+  }
+  return k;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -324,7 +388,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Builds an immutable snapshot from a record list (check-zone, tests, hand-made zones). Records
+ * Builds an immutable version from a record list (check-zone, tests, hand-made zones). Records
  * outside `origin` are ignored, exact duplicates are merged and an RRset takes the TTL of its first
  * record (RFC 2181 §5.2), so a hand-made list cannot corrupt the structure. It groups the list into
  * the order the loader's table path produces and shares that one builder.
@@ -341,26 +405,42 @@ export function buildZone(origin: Name, records: readonly ResourceRecord[]): Zon
       owners.set(owner, types);
     }
     const type = table.recType[i]!;
-    let set = types.get(type);
+    const rdata = table.rdata(i);
+    const key = setOrder(type, coveredOf(type, rdata));
+    let set = types.get(key);
     if (set === undefined) {
       set = [];
-      types.set(type, set);
+      types.set(key, set);
     }
-    const rdata = table.rdata(i);
     if (!set.some((j) => sameBytes(table.rdata(j), rdata))) set.push(i);
   }
   const order: number[] = [];
-  for (const types of owners.values()) for (const set of types.values()) order.push(...set);
+  const ttl = new Map<number, number>();
+  for (const types of owners.values()) {
+    for (const set of types.values()) {
+      for (const i of set) ttl.set(i, table.recTtl[set[0]!]!);
+      order.push(...set);
+    }
+  }
+  for (const [i, t] of ttl) table.recTtl[i] = t;
   return buildZoneFromTable(origin, table, Uint32Array.from(order));
 }
 
+/** A version made of node contents in canonical order (the change layer builder's sibling for small zones). */
+export function zoneFromNodes(origin: Name, nodes: readonly NodeData[], recordCount: number): Zone {
+  const seed = newSeed();
+  return new Zone(origin, new Snap(columnsFromNodes(nodes, seed), seed), null, recordCount);
+}
+
 /**
- * Builds a snapshot straight from the loader's compact table (the server's path): `order` lists
+ * Builds a version straight from the loader's compact table (the server's path): `order` lists
  * the checked records owner by owner, RRset by RRset, duplicates already merged and TTLs already
- * unified by the zone checks. No per-record or per-name JS object is made; the only temporary
- * state is a few typed arrays, and nothing of the table is kept by the result.
+ * unified by the zone checks. Nodes (empty non-terminals included) are written in canonical order
+ * (RFC 4034 §6.1). No per-record or per-name JS object is made besides one sort key per name; the
+ * result keeps nothing of the table.
  */
 export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint32Array): Zone {
+  const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
   // 1. Node numbers for the owners in `order` (already grouped by owner, first-seen order).
   let nodeOf = new Int32Array(table.ownerCount + 16).fill(-1);
   const setNode = (id: number, n: number): void => {
@@ -373,24 +453,32 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   };
   const nodeId: number[] = []; // table owner id of each node
   const canon = table.ownerCanon;
-  // In the same pass: where each owner's records start in `order`, and how many RRsets (runs of one type) there are.
+  const rd = table.rdArena;
+  // The RRset key (type, covered type for RRSIG) of each record in `order`, computed once.
+  const setKey = new Uint32Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const t = table.recType[i]!;
+    setKey[k] = t === RRType.RRSIG && table.recLen[i]! >= 2 ? setOrder(t, (rd[table.recOff[i]!]! << 8) | rd[table.recOff[i]! + 1]!) : setOrder(t, 0);
+  }
+  // In the same pass: where each owner's records start in `order`, and how many RRsets (runs of one key) there are.
   const realStart: number[] = [];
   let sets = 0;
   let last = -1;
-  let lastType = -1;
+  let lastKey = -1;
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
     const c = canon[table.recOwner[i]!]!;
-    const t = table.recType[i]!;
+    const key = setKey[k]!;
     if (c === last) {
-      if (t !== lastType) {
+      if (key !== lastKey) {
         sets++;
-        lastType = t;
+        lastKey = key;
       }
       continue;
     }
     sets++;
-    lastType = t;
+    lastKey = key;
     realStart.push(k);
     last = c;
     setNode(c, nodeId.length);
@@ -420,7 +508,16 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   const apexIsOwner = apexNode >= 0;
   if (!apexIsOwner) apexNode = nodeId.length;
   const nodes = nodeId.length + (apexIsOwner ? 0 : 1);
-  // 3. Record runs per node: `order` holds each node's records contiguously, RRset by RRset.
+  // 3. Canonical order of the nodes (rows) and the record runs per node.
+  const ids = Int32Array.from(nodeId);
+  const oArena = table.ownerArena;
+  const perm = canonicalPermutation(
+    nodes,
+    (n) => (n < ids.length ? oArena : origin.wire),
+    (n) => (n < ids.length ? table.ownerOff[ids[n]!]! : 0),
+    (n) => (n < ids.length ? table.ownerLen[ids[n]!]! : originLen),
+    origin.labelCount,
+  );
   const nodeRecStart = new Uint32Array(nodes + 1);
   for (let n = 0; n < realNodes; n++) nodeRecStart[n] = realStart[n]!;
   for (let n = realNodes; n <= nodes; n++) nodeRecStart[n] = order.length;
@@ -428,50 +525,41 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   for (const id of nodeId) arenaLen += table.ownerLen[id]!;
   if (!apexIsOwner) arenaLen += originLen;
   for (let k = 0; k < order.length; k++) arenaLen += 2 + table.recLen[order[k]!]!;
-  const arena = shared(Uint8Array, arenaLen);
-  const nodeOwner = shared(Uint32Array, nodes);
-  const nodeOwnerLen = shared(Uint8Array, nodes);
-  const nodeFlags = shared(Uint8Array, nodes);
-  const nodeFirstSet = shared(Uint32Array, nodes);
-  const nodeSetCount = shared(Uint16Array, nodes);
-  // One RRset per run of equal types in `order` (counted above), so the columns are exact.
-  const setType = shared(Uint16Array, sets);
-  const setTtl = shared(Uint32Array, sets);
-  const setCount = shared(Uint32Array, sets);
-  const setStart = shared(Uint32Array, sets);
-  const setEnd = shared(Uint32Array, sets);
-  const runs: number[] = []; // [type, from, to) triples of one node
+  const c = allocColumns(nodes, sets, arenaLen);
+  const { arena } = c;
+  const runs: number[] = []; // [order key, from, to) triples of one node
   const runOrder: number[] = [];
-  const rd = table.rdArena;
   let s = 0;
   let at = 0;
-  for (let n = 0; n < nodes; n++) {
-    nodeOwner[n] = at;
+  for (let row = 0; row < nodes; row++) {
+    const n = perm[row]!;
+    c.nodeOwner[row] = at;
     if (n < nodeId.length) {
       const id = nodeId[n]!;
       const o = table.ownerOff[id]!;
       const len = table.ownerLen[id]!;
       const oa = table.ownerArena;
       for (let i = 0; i < len; i++) arena[at + i] = oa[o + i]!;
-      nodeOwnerLen[n] = len;
+      c.nodeOwnerLen[row] = len;
       at += len;
     } else {
       arena.set(origin.wire, at);
-      nodeOwnerLen[n] = originLen;
+      c.nodeOwnerLen[row] = originLen;
       at += originLen;
     }
-    const from = nodeRecStart[n]!;
-    const to = nodeRecStart[n + 1]!;
+    const from = n < realNodes ? nodeRecStart[n]! : 0;
+    const to = n < realNodes ? nodeRecStart[n + 1]! : 0;
+    const apex = n === apexNode;
     let flags = n >= realNodes ? NodeFlag.ENT : 0;
-    if (n === apexNode) flags = NodeFlag.APEX | (to === from ? NodeFlag.ENT : 0);
+    if (apex) flags = NodeFlag.APEX | (to === from ? NodeFlag.ENT : 0);
     runs.length = 0;
     for (let k = from; k < to; ) {
-      const type = table.recType[order[k]!]!;
+      const key = setKey[k]!;
       const r0 = k;
-      while (k < to && table.recType[order[k]!] === type) k++;
-      runs.push(type, r0, k);
+      while (k < to && setKey[k] === key) k++;
+      runs.push(key, r0, k);
     }
-    // RRsets sorted by type (Knot answers ANY with the lowest); each RRset keeps file order.
+    // RRsets sorted by (type, covered) (Knot answers ANY with the lowest); each RRset keeps file order.
     // Insertion sort: an owner has a handful of RRsets.
     runOrder.length = 0;
     for (let r = 0; r < runs.length; r += 3) {
@@ -483,14 +571,14 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
       }
       runOrder[j] = r;
     }
-    nodeFirstSet[n] = s;
+    c.nodeFirstSet[row] = s;
     for (const r of runOrder) {
-      const type = runs[r]!;
       const r0 = runs[r + 1]!;
       const r1 = runs[r + 2]!;
-      setType[s] = type;
-      setTtl[s] = table.recTtl[order[r0]!]!;
-      setStart[s] = at;
+      const type = table.recType[order[r0]!]!;
+      c.setType[s] = type;
+      c.setTtl[s] = table.recTtl[order[r0]!]!;
+      c.setStart[s] = at;
       for (let k = r0; k < r1; k++) {
         const i = order[k]!;
         const len = table.recLen[i]!;
@@ -500,27 +588,14 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
         for (let j = 0; j < len; j++) arena[at + 2 + j] = rd[o + j]!;
         at += 2 + len;
       }
-      setEnd[s] = at;
-      setCount[s] = r1 - r0;
+      c.setEnd[s] = at;
+      c.setCount[s] = r1 - r0;
       s++;
-      if (type === RRType.CNAME) flags |= NodeFlag.CNAME;
-      else if (type === RRType.DNAME) flags |= NodeFlag.DNAME;
-      else if (type === RRType.NS && !(flags & NodeFlag.APEX)) flags |= NodeFlag.DELEGATION;
+      flags |= typeFlags(type, apex);
     }
-    nodeSetCount[n] = s - nodeFirstSet[n]!;
-    nodeFlags[n] = flags;
+    c.nodeSetCount[row] = s - c.nodeFirstSet[row]!;
+    c.nodeFlags[row] = flags;
   }
-  // 4. The hash table: load factor at most 1/2.
-  let cap = 16;
-  while (cap < nodes * 2) cap *= 2;
-  const hashTable = shared(Int32Array, cap);
-  for (let n = 0; n < nodes; n++) {
-    // The table already hashed every owner with the same folded FNV-1a as hashWire.
-    const h = n < nodeId.length ? table.ownerHash[nodeId[n]!]! : hashWire(arena, nodeOwner[n]!, nodeOwnerLen[n]!);
-    let slot = h & (cap - 1);
-    while (hashTable[slot] !== 0) slot = (slot + 1) & (cap - 1);
-    hashTable[slot] = n + 1;
-  }
-  const columns: Columns = { arena, nodeOwner, nodeOwnerLen, nodeFlags, nodeFirstSet, nodeSetCount, setType, setTtl, setCount, setStart, setEnd, table: hashTable };
-  return new Zone(origin, columns, order.length);
+  const seed = newSeed();
+  return new Zone(origin, new Snap(finishColumns(c, nodes, seed), seed), null, order.length);
 }

@@ -1,7 +1,10 @@
-// Owns one TCP connection's life: RFC 7766 framing, pipelined answers, timeouts, backpressure, and its one exit path.
+// Owns one TCP connection's life: RFC 7766 framing, pipelined, asynchronous and streamed answers, timeouts, backpressure, and its one exit path.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { QueryContext, RespondFn } from '../responder/types.ts';
+import { formatHostPort } from '../wire/bytes.ts';
+import { failureAnswer } from '../responder/responder.ts';
+import type { Answer, AnswerStream, RespondFn } from '../responder/types.ts';
+import { TcpContext } from './context.ts';
 import { FrameBatch, FrameDecoder, MAX_FRAME } from './framing.ts';
 import type { TcpLimits } from './limits.ts';
 import type { ConnectionRegistry, TrackedConnection } from './registry.ts';
@@ -23,8 +26,6 @@ export interface ConnectionOwner {
   connectionClosed(c: Connection, reason: CloseReason): void;
 }
 
-const TCP_CTX: QueryContext = Object.freeze({ transport: 'tcp' });
-
 /**
  * What the single timer of a connection is waiting for:
  * idle   — no frame in progress, nothing unwritten: idle timeout (RFC 7766 §6.2.3);
@@ -33,11 +34,23 @@ const TCP_CTX: QueryContext = Object.freeze({ transport: 'tcp' });
  * write  — reading is paused because answers are not being read by the peer;
  * linger — we sent FIN and wait for the peer's FIN before closing (avoids an RST that would discard answers).
  */
-type TimerKind = 'idle' | 'read' | 'write' | 'linger';
+type TimerKind = 'idle' | 'read' | 'write' | 'linger' | 'answer';
 
-function formatAddress(address: string | undefined, port: number | undefined): string {
-  if (address === undefined) return '?';
-  return address.includes(':') ? `[${address}]:${port ?? 0}` : `${address}:${port ?? 0}`;
+/** An asynchronous answer in progress: its timeout, its abort controller (if the handler read the signal), its query (for SERVFAIL). */
+interface PendingAnswer {
+  readonly query: Uint8Array;
+  readonly ac: AbortController | null;
+  timer: NodeJS.Timeout | null;
+}
+
+/** A stream of answers in progress; at most one per connection, and no query is read while it runs. */
+interface StreamState {
+  readonly messages: AsyncIterator<Uint8Array, unknown, undefined>;
+  readonly ac: AbortController | null;
+  /** A next() is outstanding. */
+  pulling: boolean;
+  /** Stopped because the write buffer is full: pull again on 'drain'. */
+  waitingDrain: boolean;
 }
 
 function isReset(err: NodeJS.ErrnoException): boolean {
@@ -81,6 +94,13 @@ export class Connection implements TrackedConnection {
   #inData = false;
   /** Shutdown requested while a frame was in progress: finish it, then end. */
   #shutdownAfterFrame = false;
+  /** The peer sent FIN. */
+  #peerEnded = false;
+  /** Created with the first query (most connections never need more than one). */
+  #ctx: TcpContext | null = null;
+  /** Asynchronous answers in progress; created with the first one. */
+  #pending: Set<PendingAnswer> | null = null;
+  #stream: StreamState | null = null;
 
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.#socket = socket;
@@ -106,7 +126,17 @@ export class Connection implements TrackedConnection {
 
   /** A frame is in progress or answers are unwritten: a poor victim for close-idlest. */
   get busy(): boolean {
-    return this.#decoder.partial || this.#decoder.held || this.#socket.writableLength > 0 || this.#ending;
+    return this.#decoder.partial || this.#decoder.held || this.#socket.writableLength > 0 || this.#ending || this.#hasWork();
+  }
+
+  /** Answers in progress (asynchronous ones, or a stream): the connection is 'answering', never idle. */
+  #hasWork(): boolean {
+    return this.#stream !== null || (this.#pending !== null && this.#pending.size > 0);
+  }
+
+  /** Another query may start: no stream running and fewer than maxAnswersInFlight asynchronous answers. */
+  #canTakeFrame(): boolean {
+    return this.#stream === null && (this.#pending === null || this.#pending.size < this.#owner.limits.maxAnswersInFlight);
   }
 
   get closeReason(): CloseReason | null {
@@ -118,12 +148,12 @@ export class Connection implements TrackedConnection {
    * knows it ('?'), but then its descriptor is closed and no kernel socket can be matched against it.
    */
   get peer(): string {
-    this.#peer ??= formatAddress(this.#socket.remoteAddress, this.#socket.remotePort);
+    this.#peer ??= formatHostPort(this.#socket.remoteAddress, this.#socket.remotePort);
     return this.#peer;
   }
 
   snapshot(now: number): ConnectionSnapshot {
-    this.#local ??= formatAddress(this.#socket.localAddress, this.#socket.localPort);
+    this.#local ??= formatHostPort(this.#socket.localAddress, this.#socket.localPort);
     return {
       id: this.id,
       transport: 'tcp',
@@ -146,8 +176,34 @@ export class Connection implements TrackedConnection {
     this.#ending = true;
     this.#state = 'closing';
     this.#clearTimer();
+    this.#cancelWork();
     this.#owner.connectionDestroying(this);
     this.#socket.destroy();
+  }
+
+  /**
+   * Abandons every answer in progress, once: timers cleared, signals aborted, the stream's return()
+   * called so its producer releases what it holds. Results that arrive later find nothing to write.
+   */
+  #cancelWork(): void {
+    const s = this.#stream;
+    this.#stream = null;
+    if (s !== null) {
+      s.ac?.abort();
+      try {
+        s.messages.return?.().catch(() => undefined);
+      } catch {
+        // A producer whose return() throws has nothing left for us to release.
+      }
+    }
+    const pending = this.#pending;
+    if (pending === null) return;
+    for (const p of pending) {
+      if (p.timer !== null) clearTimeout(p.timer);
+      p.timer = null;
+      p.ac?.abort();
+    }
+    pending.clear();
   }
 
   /** Graceful close for shutdown: answer a frame in progress if it completes in time, flush, FIN, then close. */
@@ -171,10 +227,16 @@ export class Connection implements TrackedConnection {
   #process(chunk: Buffer | null): void {
     this.#state = 'answering';
     this.#inData = true;
-    let frames = chunk === null ? this.#decoder.resume(this.#onFrame) : this.#decoder.push(chunk, this.#onFrame);
+    let frames = 0;
+    if (chunk !== null && (this.#decoder.held || !this.#canTakeFrame())) {
+      // Bytes that arrived before the pause took effect, while no query may start: keep them in order.
+      this.#decoder.defer(chunk);
+    } else if (this.#canTakeFrame()) {
+      frames = chunk === null ? this.#decoder.resume(this.#onFrame) : this.#decoder.push(chunk, this.#onFrame);
+    }
     this.#flush();
     // Held queries continue as long as the kernel takes our writes ('drain' comes only after a write returned false).
-    while (this.#decoder.held && !this.#socket.writableNeedDrain && !this.#ending && !this.#destroyed) {
+    while (this.#decoder.held && this.#canTakeFrame() && !this.#socket.writableNeedDrain && !this.#ending && !this.#destroyed) {
       frames += this.#decoder.resume(this.#onFrame);
       this.#flush();
     }
@@ -193,18 +255,30 @@ export class Connection implements TrackedConnection {
       if (!this.#paused) {
         this.#paused = true;
         this.#socket.pause();
-        if (!this.#drainListening) {
-          this.#drainListening = true;
-          this.#socket.on('drain', this.#onDrain);
-        }
+        this.#listenDrain();
       }
       this.#state = 'writing';
       this.#arm('write');
       return;
     }
+    if (this.#decoder.held) {
+      // Held behind a stream or at maxAnswersInFlight: stop reading until an answer completes (#workDone).
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
+      this.#state = 'answering';
+      this.#armWork();
+      return;
+    }
     if (this.#paused) {
       this.#paused = false;
       this.#socket.resume();
+    }
+    if (this.#hasWork() && !this.#decoder.partial) {
+      this.#state = 'answering';
+      this.#armWork();
+      return;
     }
     if (this.#decoder.partial) {
       this.#state = this.#decoder.inLength ? 'reading-length' : 'reading-message';
@@ -219,13 +293,24 @@ export class Connection implements TrackedConnection {
   #onFrame = (frame: Buffer): boolean => {
     this.#queries++;
     this.#owner.queries++;
-    let out: Uint8Array | null;
+    const ctx = (this.#ctx ??= new TcpContext(this.#socket));
+    ctx.begin();
+    let out: Answer | Promise<Answer> | AnswerStream;
     try {
-      out = this.#owner.respond(frame, TCP_CTX);
+      out = this.#owner.respond(frame, ctx);
     } catch (err) {
       // RespondFn must never throw; if it does, this connection ends but the process keeps serving.
       this.#owner.log?.error({ err, conn: this.id }, 'responder threw');
       out = null;
+    }
+    if (out !== null && !(out instanceof Uint8Array)) {
+      if (out instanceof Promise) this.#startAnswer(out, frame, ctx.takeController());
+      else this.#startStream(out, ctx.takeController());
+      if (this.#queries >= this.#owner.limits.maxQueriesPerConnection) {
+        this.#endGracefully('limit');
+        return false;
+      }
+      return this.#canTakeFrame() && this.#batch.byteLength + this.#socket.writableLength <= this.#owner.limits.writeBufferBytes;
     }
     if (out === null || out.length > MAX_FRAME) {
       // Unanswerable (length-0 frame, garbage without a header, a response): nothing to send, close (RFC 7766 §8 leaves it to the server).
@@ -240,6 +325,118 @@ export class Connection implements TrackedConnection {
     // Bound the output of one chunk: past the write buffer, hold the remaining queries until 'drain'.
     return this.#batch.byteLength + this.#socket.writableLength <= this.#owner.limits.writeBufferBytes;
   };
+
+  /** An answer that is not ready yet; RFC 7766 §7 lets it overtake the answers to later queries (the ID pairs them). */
+  #startAnswer(answer: Promise<Answer>, query: Uint8Array, ac: AbortController | null): void {
+    const p: PendingAnswer = { query, ac, timer: null };
+    (this.#pending ??= new Set()).add(p);
+    p.timer = setTimeout(() => this.#answered(p, failureAnswer(query), true), this.#owner.limits.answerTimeoutMs);
+    p.timer.unref();
+    answer.then((a) => this.#answered(p, a, false), () => this.#answered(p, failureAnswer(query), false));
+  }
+
+  #answered(p: PendingAnswer, answer: Answer, timedOut: boolean): void {
+    if (this.#pending === null || !this.#pending.delete(p)) return; // timed out already, or cancelled by destroy()
+    if (p.timer !== null) clearTimeout(p.timer);
+    p.timer = null;
+    if (timedOut) p.ac?.abort();
+    if (this.#destroyed) return;
+    this.#lastActivity = Date.now();
+    if (answer === null || answer.length > MAX_FRAME) {
+      this.#endGracefully('error');
+    } else {
+      this.#batch.append(answer);
+      this.#flush();
+    }
+    this.#workDone();
+  }
+
+  #startStream(out: AnswerStream, ac: AbortController | null): void {
+    const s: StreamState = { messages: out.messages, ac, pulling: false, waitingDrain: false };
+    this.#stream = s;
+    this.#pull(s);
+  }
+
+  /** Pulls the stream's next message, only while the write buffer is below its limit (backpressure). */
+  #pull(s: StreamState): void {
+    if (this.#stream !== s || s.pulling || this.#destroyed) return;
+    if (this.#batch.byteLength + this.#socket.writableLength > this.#owner.limits.writeBufferBytes) {
+      // The peer is not reading fast enough: pull again on 'drain'; the write timer bounds the wait.
+      s.waitingDrain = true;
+      this.#listenDrain();
+      this.#state = 'writing';
+      this.#arm('write');
+      return;
+    }
+    s.pulling = true;
+    if (!this.#decoder.partial) this.#arm('answer');
+    let next: Promise<IteratorResult<Uint8Array, unknown>>;
+    try {
+      next = s.messages.next();
+    } catch (err) {
+      next = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    next.then((r) => this.#streamed(s, r), (err: unknown) => this.#streamFailed(s, err));
+  }
+
+  #streamed(s: StreamState, r: IteratorResult<Uint8Array, unknown>): void {
+    s.pulling = false;
+    if (this.#stream !== s || this.#destroyed) return; // cancelled meanwhile: return() was already called
+    if (r.done === true) {
+      this.#stream = null;
+      this.#workDone();
+      return;
+    }
+    const msg: unknown = r.value;
+    if (!(msg instanceof Uint8Array) || msg.length > MAX_FRAME) {
+      this.#streamFailed(s, new Error('a stream yielded something that is not a DNS message of at most 65535 octets'));
+      return;
+    }
+    this.#lastActivity = Date.now();
+    this.#batch.append(msg);
+    this.#flush();
+    this.#pull(s);
+  }
+
+  /** The producer failed: the transfer cannot be completed, so the connection ends (the client sees a short transfer). */
+  #streamFailed(s: StreamState, err: unknown): void {
+    s.pulling = false;
+    if (this.#stream !== s || this.#destroyed) return;
+    this.#owner.log?.error({ err, conn: this.id }, 'answer stream failed');
+    this.destroy('error');
+  }
+
+  /** An answer in progress completed: continue held queries, or finish an end that waited for it. */
+  #workDone(): void {
+    if (this.#destroyed) return;
+    if (!this.#ending) {
+      this.#process(null);
+      return;
+    }
+    // After the peer's FIN, queries held behind the answers in progress arrived before it: answer them.
+    if (this.#peerEnded && this.#reason === 'eof') {
+      while (this.#decoder.held && this.#canTakeFrame() && !this.#destroyed) {
+        this.#inData = true;
+        this.#decoder.resume(this.#onFrame);
+        this.#inData = false;
+        this.#flush();
+      }
+    }
+    this.#finishEnd();
+  }
+
+  #armWork(): void {
+    const s = this.#stream;
+    if (s !== null) this.#arm(s.waitingDrain ? 'write' : 'answer');
+    // Asynchronous answers each have their own timeout: no connection timer while only they run.
+    else this.#clearTimer();
+  }
+
+  #listenDrain(): void {
+    if (this.#drainListening) return;
+    this.#drainListening = true;
+    this.#socket.on('drain', this.#onDrain);
+  }
 
   #flush(): void {
     const data = this.#batch.take();
@@ -271,6 +468,9 @@ export class Connection implements TrackedConnection {
   /** Flushes, sends FIN, keeps reading (and discarding) until the peer's FIN or the linger timer. */
   #finishEnd(): void {
     if (this.#endSent || this.#destroyed) return;
+    // Answers in progress are written before our FIN (#workDone calls back); their timeouts, the write
+    // timer and the shutdown timeout bound the wait.
+    if (this.#hasWork()) return;
     this.#endSent = true;
     this.#state = 'closing';
     this.#decoder.reset();
@@ -292,7 +492,8 @@ export class Connection implements TrackedConnection {
     // Peer half-closed (RFC 7766 §6.2.3 allows it): every complete frame was answered in 'data';
     // a partial frame can never complete. Flush the answers, FIN, and close when written.
     this.#reason ??= 'eof';
-    if (!this.#decoder.held && !this.#paused && this.#socket.writableLength === 0) {
+    this.#peerEnded = true;
+    if (!this.#decoder.held && !this.#paused && this.#socket.writableLength === 0 && !this.#hasWork()) {
       // Every answer is already in the kernel and the receive queue is drained (EOF comes last), so
       // close(2) sends the queued answers and then FIN, never RST: skip shutdown(2), its callback
       // and the linger timer (the common one-query connection).
@@ -312,7 +513,15 @@ export class Connection implements TrackedConnection {
   };
 
   #onDrain = (): void => {
-    if (!this.#paused || this.#destroyed || this.#ending) return;
+    if (this.#destroyed) return;
+    const s = this.#stream;
+    if (s !== null && s.waitingDrain) {
+      this.#lastActivity = Date.now();
+      s.waitingDrain = false;
+      if (!this.#decoder.partial) this.#state = this.#ending ? 'half-closed' : 'answering';
+      this.#pull(s);
+    }
+    if (!this.#paused || this.#ending) return;
     this.#lastActivity = Date.now();
     this.#process(null);
   };
@@ -357,6 +566,10 @@ export class Connection implements TrackedConnection {
       case 'linger':
         this.destroy(this.#reason ?? 'shutdown');
         break;
+      case 'answer':
+        // A stream's producer gave no message within answerTimeoutMs.
+        if (this.#stream !== null) this.destroy('error');
+        break;
     }
   }
 
@@ -366,6 +579,7 @@ export class Connection implements TrackedConnection {
     this.#destroyed = true;
     this.#state = 'closing';
     this.#clearTimer();
+    this.#cancelWork();
     const reason = this.#reason ?? 'eof';
     this.#reason = reason;
     this.#owner.registry.unregister(this, reason);
@@ -374,7 +588,7 @@ export class Connection implements TrackedConnection {
 
   #arm(kind: TimerKind): void {
     if (this.#destroyed) return;
-    const ms = kind === 'idle' ? this.#owner.idleTimeoutMs() : this.#owner.limits.readTimeoutMs;
+    const ms = kind === 'idle' ? this.#owner.idleTimeoutMs() : kind === 'answer' ? this.#owner.limits.answerTimeoutMs : this.#owner.limits.readTimeoutMs;
     if (this.#timer !== null && this.#timerKind === kind && this.#timerMs === ms) {
       // Lazy re-arm (what a timer wheel does): only record the new start; #onTimer waits out the
       // remainder if the period moved. Saves refresh() (a timer-list unlink and insert) per chunk.

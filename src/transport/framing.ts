@@ -46,6 +46,14 @@ export class FrameDecoder {
     this.#held = null;
   }
 
+  /**
+   * Holds `chunk` undecoded after whatever is held already (the caller stopped reading and will
+   * resume()). Bounded by what arrives between pause() and its effect: at most a few chunks.
+   */
+  defer(chunk: Buffer): void {
+    this.#held = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
+  }
+
   /** Decodes the bytes held since a handler returned false; returns how many frames were handed out. */
   resume(onFrame: FrameHandler): number {
     const held = this.#held;

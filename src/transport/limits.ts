@@ -18,6 +18,13 @@ export interface TcpLimits {
   readonly writeBufferBytes: number;
   /** How long a graceful close waits for frames in progress and unwritten answers before destroying. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * An asynchronous answer (NOTIFY, UPDATE, ...) not ready after this long is answered SERVFAIL and
+   * its work aborted; a stream (AXFR/IXFR) whose next message takes longer ends the connection.
+   */
+  readonly answerTimeoutMs: number;
+  /** Asynchronous answers in progress on one connection; at the bound, the connection stops reading until one completes. */
+  readonly maxAnswersInFlight: number;
 }
 
 // Finite defaults, like Knot (tcp-idle-timeout 10 s, tcp-max-clients finite) and NSD (tcp-count 100);
@@ -30,7 +37,12 @@ export const TCP_DEFAULTS: TcpLimits = Object.freeze({
   onLimit: 'close-idlest',
   writeBufferBytes: 256 * 1024,
   shutdownTimeoutMs: 5_000,
+  answerTimeoutMs: 5_000,
+  maxAnswersInFlight: 32,
 });
+
+/** Asynchronous answers in progress on one UDP socket; beyond it, a new one is aborted and its query dropped. */
+export const UDP_MAX_ANSWERS_IN_FLIGHT = 1_000;
 
 /** Like NSD (server.c): above half of maxConnections, idle connections get at most this long. */
 export const BUSY_IDLE_TIMEOUT_MS = 1_000;
@@ -60,6 +72,8 @@ export function resolveTcpLimits(partial: Partial<TcpLimits> = {}): TcpLimits {
   checkInt('maxQueriesPerConnection', l.maxQueriesPerConnection, 1, 1_000_000_000);
   checkInt('writeBufferBytes', l.writeBufferBytes, 1024, 64 * 1024 * 1024);
   checkInt('shutdownTimeoutMs', l.shutdownTimeoutMs, 0, 600_000);
+  checkInt('answerTimeoutMs', l.answerTimeoutMs, 1, 600_000);
+  checkInt('maxAnswersInFlight', l.maxAnswersInFlight, 1, 65_535);
   if (!ON_LIMIT_POLICIES.includes(l.onLimit)) {
     throw new LimitError(`onLimit: expected one of ${ON_LIMIT_POLICIES.join(', ')}, got ${l.onLimit}`);
   }

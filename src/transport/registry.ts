@@ -48,5 +48,5 @@ export class ConnectionRegistry {
   }
 }
 
-/** The one registry of this process (each cluster worker has its own); read by metrics, control and tests. */
+/** The one registry of this thread (each worker thread loads its own copy of this module); read by metrics, control and tests. */
 export const connectionRegistry = new ConnectionRegistry();

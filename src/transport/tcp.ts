@@ -26,7 +26,7 @@ export interface TcpTransportOptions {
   readonly limits?: Partial<TcpLimits>;
   readonly registry?: ConnectionRegistry;
   readonly log?: Logger | null;
-  /** Bind each listener with SO_REUSEPORT and without the cluster primary (every worker owns its socket). */
+  /** Bind each listener with SO_REUSEPORT (every worker thread owns its own socket). */
   readonly reusePort?: boolean;
 }
 

@@ -4,8 +4,10 @@ import dns from 'node:dns';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { LogRateLimiter } from '../log/index.ts';
-import type { QueryContext, RespondFn } from '../responder/types.ts';
-import { UDP_SOCKET_BUFFER_BYTES } from './limits.ts';
+import { failureAnswer } from '../responder/responder.ts';
+import type { Answer, AnswerStream, RespondFn } from '../responder/types.ts';
+import { UdpContext } from './context.ts';
+import { TCP_DEFAULTS, UDP_MAX_ANSWERS_IN_FLIGHT, UDP_SOCKET_BUFFER_BYTES } from './limits.ts';
 import type { BoundAddress, ListenAddress } from './tcp.ts';
 
 export interface UdpTransportOptions {
@@ -15,9 +17,26 @@ export interface UdpTransportOptions {
   readonly reusePort?: boolean;
   /** Requested SO_RCVBUF/SO_SNDBUF; halved until the kernel accepts it. */
   readonly socketBufferBytes?: number;
+  /** An asynchronous answer not ready after this long is answered SERVFAIL and its signal aborted (default 5000). */
+  readonly answerTimeoutMs?: number;
+  /** Asynchronous answers in progress per socket; beyond it, a new one is aborted and its query dropped (default 1000). */
+  readonly maxAnswersInFlight?: number;
 }
 
-const UDP_CTX: QueryContext = Object.freeze({ transport: 'udp' });
+/** What one bound socket owns besides the socket: its reused context and its count of answers in progress. */
+interface SocketState {
+  readonly socket: dgram.Socket;
+  readonly ctx: UdpContext;
+  inFlight: number;
+  closed: boolean;
+}
+
+/** An asynchronous answer in progress: its timeout and, if the handler asked for one, its abort controller. */
+interface Pending {
+  readonly state: SocketState;
+  readonly ac: AbortController | null;
+  timer: NodeJS.Timeout | null;
+}
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -53,6 +72,10 @@ export class UdpTransport {
   readonly #reusePort: boolean;
   readonly #bufferBytes: number;
   readonly #sockets: dgram.Socket[] = [];
+  readonly #states: SocketState[] = [];
+  readonly #pending = new Set<Pending>();
+  readonly #answerTimeoutMs: number;
+  readonly #maxInFlight: number;
   readonly #sendErrors = new LogRateLimiter(10_000, 5);
   #queries = 0;
   #dropped = 0;
@@ -64,6 +87,13 @@ export class UdpTransport {
     this.#log = opts.log ?? null;
     this.#reusePort = opts.reusePort ?? false;
     this.#bufferBytes = opts.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES;
+    this.#answerTimeoutMs = opts.answerTimeoutMs ?? TCP_DEFAULTS.answerTimeoutMs;
+    this.#maxInFlight = opts.maxAnswersInFlight ?? UDP_MAX_ANSWERS_IN_FLIGHT;
+  }
+
+  /** Asynchronous answers in progress (all sockets). */
+  get answersInFlight(): number {
+    return this.#pending.size;
   }
 
   /** Datagrams received. */
@@ -97,34 +127,79 @@ export class UdpTransport {
     this.#sockets.push(socket);
     this.#tuneBuffers(socket);
     socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(err));
-    socket.on('message', this.#handler(socket));
+    const state: SocketState = { socket, ctx: new UdpContext(socket), inFlight: 0, closed: false };
+    this.#states.push(state);
+    socket.on('message', this.#handler(state));
     const a = socket.address();
     return { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
   }
 
   /** One closure per socket; nothing is allocated per datagram here beyond what dgram does. */
-  #handler(socket: dgram.Socket): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
+  #handler(state: SocketState): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
     const respond = this.#respond;
+    const { socket, ctx } = state;
     return (msg, rinfo) => {
       this.#queries++;
-      let out: Uint8Array | null;
+      ctx.rinfo = rinfo;
+      ctx.begin();
+      let out: Answer | Promise<Answer> | AnswerStream;
       try {
-        out = respond(msg, UDP_CTX);
+        out = respond(msg, ctx);
       } catch (err) {
         // RespondFn must never throw; a bug there drops one datagram, never the process.
         this.#dropped++;
         if (this.#sendErrors.take() >= 0) this.#log?.error({ err }, 'responder threw on a udp query');
         return;
       }
+      if (out instanceof Uint8Array) {
+        // The responder hands over a buffer it never touches again (RespondFn contract), so dgram may
+        // keep it when the kernel queue is full: no copy. Errors surface on 'error' (no callback: no
+        // closure per send).
+        socket.send(out, rinfo.port, rinfo.address);
+        return;
+      }
       if (out === null) {
         this.#dropped++;
         return;
       }
-      // The responder hands over a buffer it never touches again (RespondFn contract), so dgram may
-      // keep it when the kernel queue is full: no copy. Errors surface on 'error' (no callback: no
-      // closure per send).
-      socket.send(out, rinfo.port, rinfo.address);
+      this.#later(state, out, msg, rinfo, ctx.takeController());
     };
+  }
+
+  /** An answer that is not ready yet: sent when it resolves, SERVFAIL after the timeout, dropped if the socket closed. */
+  #later(state: SocketState, out: Promise<Answer> | AnswerStream, query: Buffer, rinfo: dgram.RemoteInfo, ac: AbortController | null): void {
+    if (!(out instanceof Promise)) {
+      // A stream over UDP is a handler bug (transfers stream over TCP only, RFC 5936 §4.2): release it, drop.
+      this.#dropped++;
+      void out.messages.return?.().catch(() => undefined);
+      return;
+    }
+    if (state.inFlight >= this.#maxInFlight) {
+      // Dropped rather than SERVFAIL: a UDP client retries anyway, and a resolver may cache a
+      // SERVFAIL for minutes (RFC 2308 §7.1); the work already started is aborted at once.
+      this.#dropped++;
+      ac?.abort();
+      out.catch(() => undefined);
+      return;
+    }
+    state.inFlight++;
+    const p: Pending = { state, ac, timer: null };
+    this.#pending.add(p);
+    const finish = (answer: Answer, timedOut: boolean): void => {
+      if (!this.#pending.delete(p)) return; // already answered, timed out, or the transport closed
+      state.inFlight--;
+      if (p.timer !== null) clearTimeout(p.timer);
+      p.timer = null;
+      if (timedOut) ac?.abort();
+      if (answer === null || state.closed) {
+        this.#dropped++;
+        return;
+      }
+      state.socket.send(answer, rinfo.port, rinfo.address);
+    };
+    p.timer = setTimeout(() => finish(failureAnswer(query), true), this.#answerTimeoutMs);
+    p.timer.unref();
+    out.then((a) => finish(a, false), () => finish(failureAnswer(query), false));
   }
 
   #onError(err: NodeJS.ErrnoException): void {
@@ -159,9 +234,16 @@ export class UdpTransport {
     return { recv: s.getRecvBufferSize(), send: s.getSendBufferSize() };
   }
 
-  /** UDP answers are synchronous: closing the sockets is both graceful and immediate. */
+  /** Closes the sockets at once; answers still in progress are aborted and never sent. */
   close(): Promise<void> {
     this.#closed = true;
+    for (const st of this.#states.splice(0)) st.closed = true;
+    for (const p of this.#pending) {
+      if (p.timer !== null) clearTimeout(p.timer);
+      p.timer = null;
+      p.ac?.abort();
+    }
+    this.#pending.clear();
     const sockets = this.#sockets.splice(0);
     return Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
       try {

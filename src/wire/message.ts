@@ -27,6 +27,28 @@ export interface Message {
 
 export const HEADER_SIZE = 12;
 
+/** Where one record lies in the message: octets [start, end), owner name to the end of RDATA. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The raw byte spans of a decoded message's records, index-aligned with its sections (`opt` is the
+ * OPT record's). A signature over "the message up to the TSIG record" (RFC 8945 §4.3.3) needs the
+ * bytes as received, which a re-encode cannot reproduce (compression, case, order).
+ */
+export interface MessageSpans {
+  answers: Span[];
+  authority: Span[];
+  additional: Span[];
+  opt: Span | null;
+}
+
+export function newMessageSpans(): MessageSpans {
+  return { answers: [], authority: [], additional: [], opt: null };
+}
+
 /** Reads an owner name, TYPE, CLASS, TTL, RDLENGTH and RDATA. */
 function readRecord(r: Reader): { name: Name; type: number; class: number; ttl: number; rdata: Uint8Array } {
   const name = r.name(true);
@@ -40,8 +62,12 @@ function readRecord(r: Reader): { name: Name; type: number; class: number; ttl: 
   return { name, type, class: cls, ttl, rdata };
 }
 
-/** Decodes a whole message. Throws only WireError; trailing octets, a second OPT, or OPT outside additional / with a non-root owner are errors. */
-export function decodeMessage(bytes: Uint8Array): Message {
+/**
+ * Decodes a whole message. Throws only WireError; trailing octets, a second OPT, or OPT outside
+ * additional / with a non-root owner are errors. When `spans` is given, it is reset and filled with
+ * each record's byte span.
+ */
+export function decodeMessage(bytes: Uint8Array, spans?: MessageSpans): Message {
   const r = new Reader(bytes);
   if (bytes.length < HEADER_SIZE) throw new WireError('DUNLIN_ERR_WIRE_TRUNCATED', `message of ${bytes.length} octets is shorter than the header`, 0);
   const id = r.u16();
@@ -57,18 +83,25 @@ export function decodeMessage(bytes: Uint8Array): Message {
     const cls = r.u16();
     questions.push({ name, type, class: cls });
   }
-  const section = (n: number, where: string): ResourceRecord[] => {
+  if (spans) {
+    spans.answers = [];
+    spans.authority = [];
+    spans.additional = [];
+    spans.opt = null;
+  }
+  const section = (n: number, where: string, outSpans: Span[] | undefined): ResourceRecord[] => {
     const out: ResourceRecord[] = [];
     for (let i = 0; i < n; i++) {
       const at = r.pos;
       const rr = readRecord(r);
       if (rr.type === RRType.OPT) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', `OPT record in the ${where} section (RFC 6891 §6.1.1)`, at);
       out.push(rr);
+      outSpans?.push({ start: at, end: r.pos });
     }
     return out;
   };
-  const answers = section(an, 'answer');
-  const authority = section(ns, 'authority');
+  const answers = section(an, 'answer', spans?.answers);
+  const authority = section(ns, 'authority', spans?.authority);
   const additional: ResourceRecord[] = [];
   let edns: Edns | null = null;
   for (let i = 0; i < ar; i++) {
@@ -76,11 +109,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
     const rr = readRecord(r);
     if (rr.type !== RRType.OPT) {
       additional.push(rr);
+      spans?.additional.push({ start: at, end: r.pos });
       continue;
     }
     if (edns) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', 'more than one OPT record (RFC 6891 §6.1.1)', at);
     if (!rr.name.isRoot()) throw new WireError('DUNLIN_ERR_WIRE_BAD_RDATA', 'OPT owner is not the root (RFC 6891 §6.1.2)', at);
     edns = parseOpt(rr.class, rr.ttl, rr.rdata);
+    if (spans) spans.opt = { start: at, end: r.pos };
   }
   if (r.remaining > 0) throw new WireError('DUNLIN_ERR_WIRE_TRAILING', `${r.remaining} octet(s) after the last record`, r.pos);
   return {

@@ -1,12 +1,9 @@
 // Owns domain names: uncompressed wire form, case-preserving labels, case-insensitive keys, presentation with \DDD escapes.
+import { lowerByte } from './bytes.ts';
 import { TextError, WireError } from './errors.ts';
 
 const MAX_NAME = 255;
 const MAX_LABEL = 63;
-
-function lowerByte(b: number): number {
-  return b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
-}
 
 /** Lower-cased wire form as a latin1 string: the map key for a name (RFC 4343 case-insensitivity). */
 export function wireKey(wire: Uint8Array, start = 0, end = wire.length): string {

@@ -1,4 +1,5 @@
 // Owns the type -> RdataCodec table and the type-generic entry points (RFC 3597 fallback for unknown types).
+import { lowerByte } from './bytes.ts';
 import { TextError, WireError } from './errors.ts';
 import { Name } from './name.ts';
 import { Reader } from './reader.ts';
@@ -142,10 +143,7 @@ export function canonicalRdata(type: number, rdata: Uint8Array): Uint8Array {
   const out = Uint8Array.from(rdata);
   for (const off of offs) {
     const end = off + nameLength(rdata, off);
-    for (let i = off; i < end; i++) {
-      const b = out[i]!;
-      if (b >= 0x41 && b <= 0x5a) out[i] = b + 0x20;
-    }
+    for (let i = off; i < end; i++) out[i] = lowerByte(out[i]!);
   }
   return out;
 }

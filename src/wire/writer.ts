@@ -1,4 +1,5 @@
 // Owns the output buffer of a message: bounded growth, name compression table (RFC 1035 §4.1.4), rollback marks.
+import { lowerByte } from './bytes.ts';
 import { WireError } from './errors.ts';
 import type { Name } from './name.ts';
 
@@ -146,8 +147,6 @@ export class Writer {
   }
 }
 
-const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
-
 /**
  * True when the name at w[i..] equals the name written at buf[b..] (labels compared
  * case-insensitively, RFC 4343). buf's side may end in pointers; ours always point backwards.
@@ -162,7 +161,7 @@ function sameName(w: Uint8Array, i: number, buf: Uint8Array, b: number): boolean
     const la = w[i]!;
     if (la !== lb) return false;
     if (la === 0) return true;
-    for (let k = 1; k <= la; k++) if (lower(w[i + k]!) !== lower(buf[b + k]!)) return false;
+    for (let k = 1; k <= la; k++) if (lowerByte(w[i + k]!) !== lowerByte(buf[b + k]!)) return false;
     i += la + 1;
     b += lb + 1;
   }

@@ -17,10 +17,12 @@ interface RRsetInfo {
   keys: Set<string> | null;
   ttl: number;
   ttlDiffers: number; // index of the first record with a different TTL, or -1
+  /** For RRSIG: the covered type; signatures form one RRset per covered type (RFC 4035 §2.2), each with its own TTL. */
+  readonly covered: number;
 }
 
-function getSet(sets: readonly RRsetInfo[], type: number): RRsetInfo | undefined {
-  for (const s of sets) if (s.type === type) return s;
+function getSet(sets: readonly RRsetInfo[], type: number, covered = 0): RRsetInfo | undefined {
+  for (const s of sets) if (s.type === type && s.covered === covered) return s;
   return undefined;
 }
 
@@ -143,9 +145,10 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
       const i = grouped[k]!;
       const type = table.recType[i]!;
       const ttl = table.recTtl[i]!;
-      const set = getSet(sets, type);
+      const covered = type === RRType.RRSIG && table.recLen[i]! >= 2 ? (table.rdArena[table.recOff[i]!]! << 8) | table.rdArena[table.recOff[i]! + 1]! : 0;
+      const set = getSet(sets, type, covered);
       if (!set) {
-        sets.push({ type, idx: [i], keys: null, ttl, ttlDiffers: -1 });
+        sets.push({ type, idx: [i], keys: null, ttl, ttlDiffers: -1, covered });
         continue;
       }
       if (ttl !== set.ttl) {

@@ -6,6 +6,8 @@ import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixedContext } from '../../src/responder/index.ts';
+import type { SyncRespondFn } from '../../src/responder/index.ts';
 
 export interface Target {
   readonly name: string;
@@ -204,10 +206,12 @@ export interface InProcess {
  * The responder behind a minimal UDP + TCP listener, for use until `dunlin serve` exists. It is
  * test scaffolding only: the real transports live in src/transport.
  */
-export async function startInProcess(respond: (q: Uint8Array, ctx: { transport: 'udp' | 'tcp' }) => Uint8Array | null): Promise<InProcess> {
+export async function startInProcess(respond: SyncRespondFn): Promise<InProcess> {
+  const UDP = fixedContext('udp');
+  const TCP = fixedContext('tcp');
   const udp = dgram.createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
-    const r = respond(new Uint8Array(msg), { transport: 'udp' });
+    const r = respond(new Uint8Array(msg), UDP);
     if (r) udp.send(Buffer.from(r), rinfo.port, rinfo.address);
   });
   const port = await new Promise<number>((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
@@ -221,7 +225,7 @@ export async function startInProcess(respond: (q: Uint8Array, ctx: { transport: 
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const len = buf.readUInt16BE(0);
-        const r = respond(new Uint8Array(buf.subarray(2, 2 + len)), { transport: 'tcp' });
+        const r = respond(new Uint8Array(buf.subarray(2, 2 + len)), TCP);
         buf = buf.subarray(2 + len);
         if (r) {
           const f = Buffer.alloc(2 + r.length);

@@ -76,6 +76,8 @@ function corpus(): Case[] {
   q(`big.${E}`, 'TXT', { edns: false }, true, ' noedns');
   // Opcodes, transfers, classes.
   for (const [op, name] of [[1, 'IQUERY'], [2, 'STATUS'], [3, 'OPCODE3'], [4, 'NOTIFY'], [5, 'UPDATE'], [6, 'DSO'], [15, 'OPCODE15']] as const) q(`www.${E}`, 'A', { opcode: op }, false, ` opcode ${name}`);
+  // NOTIMP does not echo CD (nor AD).
+  for (const [op, name] of [[1, 'IQUERY'], [2, 'STATUS'], [15, 'OPCODE15']] as const) q(`www.${E}`, 'A', { opcode: op, cd: true, ad: true }, false, ` opcode ${name} cdad`);
   q(E, 'AXFR', {}, false); q(E, 'AXFR', {}, true); q(E, 'IXFR', {}, false); q(E, 'IXFR', {}, true); q(`www.${E}`, 'AXFR', {}, false);
   q('version.bind', 'TXT', { qclass: 3 }, false, ' CH'); q(`www.${E}`, 'A', { qclass: 3 }, false, ' CH'); q(`www.${E}`, 'A', { qclass: 255 }, false, ' classANY');
   q(`www.${E}`, 'A', { qclass: 254 }, false, ' classNONE'); q(`www.${E}`, 'A', { qclass: 4 }, false, ' HS');
@@ -97,6 +99,16 @@ function corpus(): Case[] {
   add('malformed OPT option overruns', Uint8Array.from([...base.subarray(0, base.length - 2), 0, 4, 0, 10, 0, 8]));
   add('malformed OPT non-root owner', Uint8Array.from([...base.subarray(0, base.length - 11), 1, 0x61, 0, ...base.subarray(base.length - 10)]));
   add('malformed ancount1 no data', mut(noOpt, (c) => { c[7] = 1; }));
+  // QDCOUNT=0 with a valid OPT: FORMERR with OPT; with no OPT, FORMERR without.
+  const opt = base.subarray(base.length - 11);
+  add('malformed qdcount0 with opt', Uint8Array.from([...mut(base.subarray(0, 12), (c) => { c[5] = 0; c[11] = 1; }), ...opt]));
+  add('malformed qdcount0 with opt do', Uint8Array.from([...mut(base.subarray(0, 12), (c) => { c[5] = 0; c[11] = 1; }), ...mut(opt, (o) => { o[7] = 0x80; })]));
+  // A QUERY carrying an answer record (RFC 1035 §4.1.1): FORMERR.
+  const answerRR = [0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
+  const qEnd = noOpt.length;
+  add('malformed query with answer record', mut(Uint8Array.from([...noOpt.subarray(0, qEnd), ...answerRR]), (c) => { c[7] = 1; }));
+  add('malformed query with answer record and opt', mut(Uint8Array.from([...base.subarray(0, base.length - 11), ...answerRR, ...opt]), (c) => { c[7] = 1; }));
+  add('query with authority record', mut(Uint8Array.from([...noOpt.subarray(0, qEnd), ...answerRR]), (c) => { c[9] = 1; }));
   add('query with AA TC Z bits', mut(base, (c) => { c[2]! |= 0x06; c[3]! |= 0x40; }));
   add('query with RA bit', mut(base, (c) => { c[3]! |= 0x80; }));
   add('malformed label type 0x40', mut(noOpt, (c) => { c[12] = 0x43; }));
@@ -119,6 +131,8 @@ export const WHITELIST: Record<string, string> = {
   'malformed compressed qname': 'FORMERR for a pointer that cannot point backwards (RFC 1035 §4.1.4) where Knot drops',
   'malformed qdcount0 with question': 'FORMERR (RFC 1035 §4.1.1) where Knot drops',
   'malformed trailing garbage with opt': 'the FORMERR carries an OPT because the query had one (RFC 6891 §6.1.1); Knot omits it',
+  'malformed query with answer record': 'FORMERR for a QUERY with answer records, as NSD; Knot answers it',
+  'malformed query with answer record and opt': 'FORMERR for a QUERY with answer records, as NSD; Knot answers it',
 };
 // CD is copied from query to response (RFC 4035 §3.1.6); Knot clears it.
 for (const n of [`www.${E}`, `big.${E}`, `manya.${E}`, `nonexistent.${E}`, `deleg.${E}`, E, 'www.example.org']) {

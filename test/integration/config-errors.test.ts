@@ -13,7 +13,7 @@ test('a bad value in the config file: exit 1, one line naming the key path', asy
     writeFileSync(cfg, 'listen: ["127.0.0.1:0"]\ntcp:\n  idle_timeout_ms: ten\n');
     const r = await runServe(['--config', cfg]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'config error: tcp.idle_timeout_ms: expected an integer 100..3600000, got "ten"');
+    assert.equal(r.stderr.trim(), 'config error: tcp.idle_timeout_ms: expected an integer from 100 to 3600000, got "ten"');
     assert.equal(r.stdout, '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -36,7 +36,7 @@ test('an unknown key: exit 1 naming it', async () => {
 test('a bad flag value: exit 1 naming the key and flag', async () => {
   const r = await runServe(['--listen', '127.0.0.1:0', '--workers', 'lots']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^config error: workers \(--workers\): expected an integer 1\.\.256, got "lots"/);
+  assert.match(r.stderr, /^config error: workers \(--workers\): expected an integer from 1 to 256, got "lots"/);
 });
 
 test('a missing config file: exit 1', async () => {

@@ -2,7 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import { createResponder, queryChannel } from '../../src/responder/index.ts';
+import { createResponder, fixedContext, queryChannel } from '../../src/responder/index.ts';
+
+const UDP = fixedContext('udp');
+const TCP = fixedContext('tcp');
 import type { QueryEvent } from '../../src/responder/index.ts';
 import { ZoneSet } from '../../src/store/index.ts';
 import { buildQuery, decode } from './dns-helpers.ts';
@@ -26,8 +29,8 @@ test('a cache hit returns the bytes a cache miss produces, with ID, RD, CD and q
     buildQuery('nope.EXAMPLE.com', 'A', { id: 14, edns: false }),
   ];
   for (const q of variants) {
-    const hitOrMiss = Uint8Array.from(cached(q, { transport: 'udp' })!);
-    const fresh = Uint8Array.from(uncached(q, { transport: 'udp' })!);
+    const hitOrMiss = Uint8Array.from(cached(q, UDP)!);
+    const fresh = Uint8Array.from(uncached(q, UDP)!);
     assert.deepEqual(hitOrMiss, fresh, 'cached bytes equal freshly encoded bytes');
     const d = decode(hitOrMiss);
     assert.equal(d.id, (q[0]! << 8) | q[1]!, 'ID patched');
@@ -40,8 +43,8 @@ test('a cache hit returns the bytes a cache miss produces, with ID, RD, CD and q
 
 test('answer owners equal to the qname keep the query case (they point at the question)', () => {
   const r = createResponder({ zones: () => zones });
-  r(buildQuery('www.example.com', 'A'), { transport: 'udp' }); // warm the cache with lower case
-  const out = r(buildQuery('WwW.ExAmPlE.CoM', 'A'), { transport: 'udp' })!;
+  r(buildQuery('www.example.com', 'A'), UDP); // warm the cache with lower case
+  const out = r(buildQuery('WwW.ExAmPlE.CoM', 'A'), UDP)!;
   const raw = decode(out);
   assert.equal(raw.question[0], 'WwW.ExAmPlE.CoM. IN A');
   // Owner of the first answer is a pointer to offset 12.
@@ -54,45 +57,45 @@ test('a new zone set generation is answered from the new data', () => {
   let current = new ZoneSet([loadFixture('example.com')]);
   const r = createResponder({ zones: () => current });
   const q = buildQuery('www.example.com', 'A');
-  assert.deepEqual(decode(r(q, { transport: 'udp' })!).answer, ['www.example.com. 600 IN A 192.0.2.80']);
+  assert.deepEqual(decode(r(q, UDP)!).answer, ['www.example.com. 600 IN A 192.0.2.80']);
   const replacement = zoneFromText('$TTL 60\n@ SOA ns1 h 2 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.1\nwww A 203.0.113.1\n', 'example.com.');
   current = current.with(replacement);
-  assert.deepEqual(decode(r(q, { transport: 'udp' })!).answer, ['www.example.com. 60 IN A 203.0.113.1']);
+  assert.deepEqual(decode(r(q, UDP)!).answer, ['www.example.com. 60 IN A 203.0.113.1']);
   current = current.without('\x07example\x03com\x00');
-  assert.equal(decode(r(q, { transport: 'udp' })!).rcode, 'REFUSED');
+  assert.equal(decode(r(q, UDP)!).rcode, 'REFUSED');
 });
 
 test('the cache is bounded in octets too', () => {
   // Each TCP answer for manya is ~700 octets; 2000 octets hold two of them.
   const r = createResponder({ zones: () => zones, cacheBytes: 2000 });
   for (let i = 0; i < 50; i++) {
-    const d = decode(r(buildQuery('manya.example.com', 'A', { id: i, do: i % 2 === 0, udpSize: 1232 + i }), { transport: 'tcp' })!);
+    const d = decode(r(buildQuery('manya.example.com', 'A', { id: i, do: i % 2 === 0, udpSize: 1232 + i }), TCP)!);
     assert.equal(d.answer.length, 40);
   }
   const huge = createResponder({ zones: () => zones, cacheBytes: 10 });
-  assert.equal(decode(huge(buildQuery('www.example.com', 'A'), { transport: 'udp' })!).answer.length, 1, 'answers bigger than the cache are not cached but still sent');
+  assert.equal(decode(huge(buildQuery('www.example.com', 'A'), UDP)!).answer.length, 1, 'answers bigger than the cache are not cached but still sent');
 });
 
 test('the cache stays bounded', () => {
   const r = createResponder({ zones: () => zones, cacheEntries: 8 });
   for (let i = 0; i < 100; i++) {
-    const d = decode(r(buildQuery(`n${i}.example.com`, 'A'), { transport: 'udp' })!);
+    const d = decode(r(buildQuery(`n${i}.example.com`, 'A'), UDP)!);
     assert.equal(d.rcode, 'NXDOMAIN');
   }
   // Still correct for an early name after eviction.
-  assert.equal(decode(r(buildQuery('www.example.com', 'A'), { transport: 'udp' })!).answer.length, 1);
+  assert.equal(decode(r(buildQuery('www.example.com', 'A'), UDP)!).answer.length, 1);
 });
 
 test('responses and short messages are dropped; malformed queries get FORMERR without throwing', () => {
   const r = createResponder({ zones: () => zones });
   const q = buildQuery('www.example.com', 'A', { edns: false });
-  assert.equal(r(new Uint8Array(0), { transport: 'udp' }), null);
-  assert.equal(r(q.subarray(0, 11), { transport: 'udp' }), null);
+  assert.equal(r(new Uint8Array(0), UDP), null);
+  assert.equal(r(q.subarray(0, 11), UDP), null);
   const resp = Uint8Array.from(q);
   resp[2]! |= 0x80;
-  assert.equal(r(resp, { transport: 'udp' }), null, 'QR=1 dropped');
+  assert.equal(r(resp, UDP), null, 'QR=1 dropped');
   const formerr = (b: Uint8Array, withQuestion: boolean): void => {
-    const d = decode(r(b, { transport: 'udp' })!);
+    const d = decode(r(b, UDP)!);
     assert.equal(d.rcode, 'FORMERR');
     assert.equal(d.question.length, withQuestion ? 1 : 0);
     assert.ok(!d.flags.includes('aa'));
@@ -110,11 +113,11 @@ test('responses and short messages are dropped; malformed queries get FORMERR wi
   const op15 = Uint8Array.from(q.subarray(0, 12));
   op15[2] = 15 << 3;
   op15[5] = 0;
-  const n = decode(r(op15, { transport: 'udp' })!);
+  const n = decode(r(op15, UDP)!);
   assert.equal(n.rcode, 'NOTIMP');
   assert.equal(n.opcode, 15);
   // FORMERR keeps the OPT of a query whose OPT was valid (RFC 6891 §6.1.1).
-  const d = decode(r(Uint8Array.from([...withOpt, 0, 0]), { transport: 'udp' })!);
+  const d = decode(r(Uint8Array.from([...withOpt, 0, 0]), UDP)!);
   assert.equal(d.rcode, 'FORMERR');
   assert.ok(d.opt);
 });
@@ -135,7 +138,7 @@ test('random and mutated bytes never throw', () => {
       for (let k = 0; k < 3; k++) b[12 + (rnd() % (b.length - 12))] = rnd() & 0xff;
     }
     for (const transport of ['udp', 'tcp'] as const) {
-      const out = r(b, { transport });
+      const out = r(b, fixedContext(transport));
       if (out) {
         assert.ok(out.length >= 12);
         assert.ok(transport === 'tcp' || out.length <= 1232);
@@ -148,14 +151,14 @@ test('dunlin:query diagnostics are published only with a subscriber', () => {
   const r = createResponder({ zones: () => zones });
   const seen: QueryEvent[] = [];
   const sub = (m: unknown): void => { seen.push(m as QueryEvent); };
-  r(buildQuery('www.example.com', 'A'), { transport: 'udp' });
+  r(buildQuery('www.example.com', 'A'), UDP);
   assert.equal(seen.length, 0);
   diagnostics.subscribe('dunlin:query', sub);
   try {
     assert.ok(queryChannel.hasSubscribers);
-    r(buildQuery('www.example.com', 'A'), { transport: 'udp' });
-    r(buildQuery('nope.example.com', 'AAAA'), { transport: 'tcp' });
-    r(buildQuery('www.example.com', 'A', { opcode: 2 }), { transport: 'udp' });
+    r(buildQuery('www.example.com', 'A'), UDP);
+    r(buildQuery('nope.example.com', 'AAAA'), TCP);
+    r(buildQuery('www.example.com', 'A', { opcode: 2 }), UDP);
   } finally {
     diagnostics.unsubscribe('dunlin:query', sub);
   }
@@ -170,9 +173,9 @@ test('in-domain glue that does not fit sets TC (RFC 9471 §3)', () => {
   const z = zoneFromText(`$TTL 300\n@ SOA ns h 1 1 1 1 1\n@ NS ns\nns A 192.0.2.250\n${ns}\n${glue}\n`, 'glue.test.');
   const set = new ZoneSet([z]);
   const r = createResponder({ zones: () => set });
-  const small = decode(r(buildQuery('x.child.glue.test', 'A', { edns: false }), { transport: 'udp' })!);
+  const small = decode(r(buildQuery('x.child.glue.test', 'A', { edns: false }), UDP)!);
   assert.ok(small.flags.includes('tc'), 'TC when the glue does not fit in 512');
-  const big = decode(r(buildQuery('x.child.glue.test', 'A', { udpSize: 4096 }), { transport: 'udp' })!);
+  const big = decode(r(buildQuery('x.child.glue.test', 'A', { udpSize: 4096 }), UDP)!);
   assert.ok(!big.flags.includes('tc'));
   assert.equal(big.authority.length, 12);
   assert.equal(big.additional.length, 24);

@@ -1,7 +1,7 @@
 // Owns the table-driven responder cases (CoreDNS test.Case style): every lookup and EDNS rule, sections compared as sets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createResponder } from '../../src/responder/index.ts';
+import { createResponder, fixedContext } from '../../src/responder/index.ts';
 import { buildQuery, decode } from './dns-helpers.ts';
 import type { QueryOpts } from './dns-helpers.ts';
 import { fixtureZones } from './fixtures.ts';
@@ -113,7 +113,7 @@ const respond = createResponder({ zones: () => zones });
 
 for (const c of cases) {
   test(`case: ${c.name} (${c.qname} ${c.qtype})`, () => {
-    const out = respond(buildQuery(c.qname, c.qtype, { rd: true, ...c.opts }), { transport: c.tcp ? 'tcp' : 'udp' });
+    const out = respond(buildQuery(c.qname, c.qtype, { rd: true, ...c.opts }), fixedContext(c.tcp ? 'tcp' : 'udp'));
     assert.ok(out, 'a response');
     const d = decode(out);
     assert.equal(d.rcode, c.rcode, 'rcode');

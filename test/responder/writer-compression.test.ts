@@ -53,7 +53,11 @@ class ModelWriter {
 
 // Few distinct labels in mixed case, so that suffixes repeat and case-insensitive matches are common.
 const label = fc.constantFrom('a', 'A', 'www', 'WWW', 'example', 'Example', 'com', 'COM', 'b-c', 'x'.repeat(63));
-const name = fc.array(label, { minLength: 0, maxLength: 5 }).map((ls) => Name.fromText(ls.length === 0 ? '.' : `${ls.join('.')}.`));
+// At most three 63-octet labels with two short ones: a name stays within 255 octets (RFC 1035 §3.1).
+const name = fc
+  .array(label, { minLength: 0, maxLength: 5 })
+  .filter((ls) => ls.reduce((n, l) => n + l.length + 1, 1) <= 255)
+  .map((ls) => Name.fromText(ls.length === 0 ? '.' : `${ls.join('.')}.`));
 const op = fc.oneof(
   fc.record({ kind: fc.constant('name' as const), name, compress: fc.boolean() }),
   fc.record({ kind: fc.constant('pad' as const), n: fc.integer({ min: 0, max: 9000 }) }),

@@ -98,7 +98,7 @@ test('the image a worker reads is the memory the loader built: SharedArrayBuffer
     const reply = await loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false });
     assert.equal(reply.status, 'built');
     if (reply.status !== 'built') return;
-    assert.ok(reply.image.columns.arena.buffer instanceof SharedArrayBuffer);
+    assert.ok(reply.image.base.arena.buffer instanceof SharedArrayBuffer);
     const z = Zone.fromImage(reply.image);
     assert.equal(z.serial, 7);
     assert.ok(z.node(Name.fromText('www.a.test.').key));

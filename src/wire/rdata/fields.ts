@@ -1,10 +1,12 @@
 // Owns the descriptor-driven RDATA codec (after Knot's descriptor.c): a type is a list of field kinds, one engine does wire, text and name walking.
+import { readU32 } from '../bytes.ts';
 import { TextError, WireError } from '../errors.ts';
 import { Name } from '../name.ts';
 import type { Reader } from '../reader.ts';
 import type { Writer } from '../writer.ts';
 import { typeFromText, typeToText } from '../constants.ts';
 import type { RdataCodec, TextToken } from './codec.ts';
+export { readU32 } from '../bytes.ts';
 import { bitmapFromTokens, bitmapToText, readBitmap } from './bitmap.ts';
 import {
   Tokens, base32HexToBytes, base64ToBytes, hexToBytes, ipv4ToText, ipv6ToText, parseCharString, parseIpv4Text,
@@ -180,10 +182,6 @@ function fieldToText(kind: FieldKind, b: Uint8Array, off: number, end: number): 
     case 'b32len': return toBase32Hex(b.subarray(off + 1, end));
     case 'bitmap': return bitmapToText(b, off, end);
   }
-}
-
-export function readU32(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) >>> 0) + (b[off + 1]! << 16) + (b[off + 2]! << 8) + b[off + 3]!;
 }
 
 /** Parses a name token; `@` and relative names use `origin`. Errors carry the token index. */
