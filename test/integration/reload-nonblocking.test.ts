@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeResponse, encodeQuery, startServer } from '../helpers/harness.ts';
 import type { DunlinServer, Endpoint } from '../helpers/harness.ts';
@@ -15,7 +15,7 @@ const SLOW_MS = 100;
 
 /**
  * Writes a zone of `records` A records (plus SOA and NS) in 64 KiB-ish chunks: about 0.5 s for a
- * million. With `breakAt`, the last record is invalid: an error at that exact line and column.
+ * million. With `broken`, one more record is invalid: an error at that exact line.
  */
 function writeBigZone(file: string, serial: number, records: number, broken = false): { errorLine: number } {
   const fd = openSync(file, 'w');
@@ -99,18 +99,25 @@ test(`reloading a ${RECORDS}-record zone with 2 workers: no probe lost or slower
     srv.signal('SIGHUP');
     await srv.waitForLog((l) => l['msg'] === 'zone reloaded' && l['serial'] === 1, 120_000);
 
+    // The next versions are written before the probe starts and moved into place by rename: writing
+    // megabytes synchronously here would stall this process's event loop and be measured as slow answers.
+    const changed = join(srv.dir, 'big.test.zone.2');
+    const broken = join(srv.dir, 'big.test.zone.3');
+    writeBigZone(changed, 2, RECORDS);
+    const { errorLine } = writeBigZone(broken, 3, RECORDS, true);
+
     probe = startProbe(srv.udp4);
     await new Promise((r) => setTimeout(r, 300));
 
     // A changed file: built on the loader thread while the workers keep answering serial 1.
-    writeBigZone(file, 2, RECORDS);
+    renameSync(changed, file);
     srv.signal('SIGHUP');
     const built = await srv.waitForLog((l) => l['msg'] === 'zone reloaded' && l['serial'] === 2, 120_000);
     const builtAt = Number(built['time']);
     await new Promise((r) => setTimeout(r, 300));
 
     // A broken file: the old version keeps answering; the problem is logged once, with file:line:col.
-    const { errorLine } = writeBigZone(file, 3, RECORDS, true);
+    renameSync(broken, file);
     srv.signal('SIGHUP');
     await srv.waitForLog((l) => l['msg'] === 'zone reload failed', 120_000);
     const failedAt = Date.now();
