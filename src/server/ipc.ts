@@ -52,6 +52,34 @@ export interface LoadJob {
   readonly fingerprint: string | null;
   /** A reload while serving: the loader gives way to the serving threads (startup loads run at full priority). */
   readonly background: boolean;
+  /** The version served now: after building, the loader sends the changeset from it to the new one. */
+  readonly previous: ZoneImage | null;
+}
+
+/** A record as plain data that crosses threads (a Name does not survive structured cloning). */
+export interface WireRecord {
+  readonly owner: Uint8Array;
+  readonly type: number;
+  readonly class: number;
+  readonly ttl: number;
+  readonly rdata: Uint8Array;
+}
+
+/** A changeset as plain data; null when it was too large to keep (the history then starts over). */
+export interface WireChangeset {
+  readonly serialFrom: number;
+  readonly serialTo: number;
+  readonly soaFrom: WireRecord | null;
+  readonly soaTo: WireRecord | null;
+  readonly removed: readonly WireRecord[];
+  readonly added: readonly WireRecord[];
+}
+
+/** Loader thread -> main thread, after a `built` reply that had a previous version. */
+export interface ChangesReply {
+  readonly id: number;
+  readonly status: 'changes';
+  readonly changeset: WireChangeset | null;
 }
 
 /** Loader thread -> main thread. Problems are already formatted as file:line:col: severity: message. */

@@ -3,33 +3,44 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { loadZoneIntoStore } from '../store/index.ts';
+import { diffZones, HISTORY_DEFAULTS, loadZoneIntoStore, Zone } from '../store/index.ts';
+import { encodeChangeset } from './changes.ts';
 import { Name } from '../wire/name.ts';
 import { formatProblem } from '../zone/index.ts';
 import { zoneFingerprint } from './fingerprint.ts';
-import type { LoadJob, LoadReply } from './ipc.ts';
+import type { ChangesReply, LoadJob, LoadReply } from './ipc.ts';
 
 /** At most this many problems travel back per zone (a 1M-line file of errors must not become a 1M-entry message). */
 const MAX_PROBLEMS = 100;
 
-function run(job: LoadJob): LoadReply {
+function run(job: LoadJob): { reply: LoadReply; built: Zone | null } {
   const fingerprint = zoneFingerprint(job.file);
-  if (fingerprint === job.fingerprint) return { id: job.id, status: 'unchanged', fingerprint };
+  if (fingerprint === job.fingerprint) return { reply: { id: job.id, status: 'unchanged', fingerprint }, built: null };
   const t0 = performance.now();
   let r;
   try {
     r = loadZoneIntoStore(job.file, Name.fromText(job.zone));
   } catch (err) {
-    return { id: job.id, status: 'failed', fingerprint, errors: [`${job.file}:0:0: error: ${err instanceof Error ? err.message : String(err)}`], errorCount: 1, warnings: [] };
+    return { reply: { id: job.id, status: 'failed', fingerprint, errors: [`${job.file}:0:0: error: ${err instanceof Error ? err.message : String(err)}`], errorCount: 1, warnings: [] }, built: null };
   }
   const warnings = r.warnings.slice(0, MAX_PROBLEMS).map(formatProblem);
   if (r.errors.length > 0 || r.zone === null) {
     const errors = r.errors.slice(0, MAX_PROBLEMS).map(formatProblem);
     if (errors.length === 0) errors.push(`${job.file}:0:0: error: the loader built no zone`);
-    return { id: job.id, status: 'failed', fingerprint, errors, errorCount: Math.max(1, r.errors.length), warnings };
+    return { reply: { id: job.id, status: 'failed', fingerprint, errors, errorCount: Math.max(1, r.errors.length), warnings }, built: null };
   }
   const ms = Math.round((performance.now() - t0) * 100) / 100;
-  return { id: job.id, status: 'built', fingerprint, image: r.zone.image(), serial: r.zone.serial, records: r.recordCount, ms, warnings };
+  return { reply: { id: job.id, status: 'built', fingerprint, image: r.zone.image(), serial: r.zone.serial, records: r.recordCount, ms, warnings }, built: r.zone };
+}
+
+/**
+ * The changeset from the served version to the one just built (O(zone), after the build was
+ * posted, so it never delays serving the new version); null when larger than the history keeps.
+ */
+function changes(job: LoadJob, built: Zone): ChangesReply {
+  const cs = diffZones(Zone.fromImage(job.previous!), built);
+  const size = cs.removed.length + cs.added.length;
+  return { id: job.id, status: 'changes', changeset: size > HISTORY_DEFAULTS.maxRecords ? null : encodeChangeset(cs) };
 }
 
 /**
@@ -57,5 +68,15 @@ if (port === null) throw new Error('loader-thread.ts runs only as a worker threa
 port.on('message', (job: LoadJob) => {
   if (job.background) giveWay();
   // The image's columns are SharedArrayBuffers: posting shares them, so the built zone is never copied.
-  port.postMessage(run(job));
+  const { reply, built } = run(job);
+  port.postMessage(reply);
+  if (built !== null && job.previous !== null) {
+    let c: ChangesReply;
+    try {
+      c = changes(job, built);
+    } catch {
+      c = { id: job.id, status: 'changes', changeset: null };
+    }
+    port.postMessage(c);
+  }
 });

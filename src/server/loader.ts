@@ -1,6 +1,6 @@
 // Owns the zone loader thread from the main thread: one thread per batch of jobs, one job at a time, a bounded queue, a failed job if it dies.
 import { Worker } from 'node:worker_threads';
-import type { LoadJob, LoadReply } from './ipc.ts';
+import type { ChangesReply, LoadJob, LoadReply, WireChangeset } from './ipc.ts';
 import { siblingModule } from './ipc.ts';
 
 export type LoadRequest = Omit<LoadJob, 'id'>;
@@ -8,6 +8,9 @@ export type LoadRequest = Omit<LoadJob, 'id'>;
 interface Queued {
   readonly job: LoadJob;
   readonly resolve: (r: LoadReply) => void;
+  readonly onChanges: (cs: WireChangeset | null) => void;
+  /** The reply came; the job still holds the thread until its changeset follows. */
+  replied: boolean;
 }
 
 /** A job that failed before or outside the parser: reported at the file, like a zone problem without a line. */
@@ -17,7 +20,8 @@ function failure(id: number, file: string, why: string): LoadReply {
 
 /** Something that turns a load request into a reply; the server uses ZoneLoader, tests may pass their own. */
 export interface ZoneLoadService {
-  load(req: LoadRequest): Promise<LoadReply>;
+  /** `onChanges` gets the changeset from `req.previous` to a built version, some time after the reply (null: too large or failed). */
+  load(req: LoadRequest, onChanges?: (cs: WireChangeset | null) => void): Promise<LoadReply>;
   close(): Promise<void>;
 }
 
@@ -38,12 +42,12 @@ export class ZoneLoader implements ZoneLoadService {
     this.#maxQueue = maxQueue;
   }
 
-  load(req: LoadRequest): Promise<LoadReply> {
+  load(req: LoadRequest, onChanges: (cs: WireChangeset | null) => void = () => undefined): Promise<LoadReply> {
     const id = this.#nextId++;
     if (this.#closed) return Promise.resolve(failure(id, req.file, 'server is stopping'));
     if (this.#queue.length >= this.#maxQueue) return Promise.resolve(failure(id, req.file, `zone load queue full (${this.#maxQueue} jobs)`));
     return new Promise((resolve) => {
-      this.#queue.push({ job: { ...req, id }, resolve });
+      this.#queue.push({ job: { ...req, id }, resolve, onChanges, replied: false });
       this.#next();
     });
   }
@@ -68,11 +72,18 @@ export class ZoneLoader implements ZoneLoadService {
     if (this.#thread) return this.#thread;
     const t = new Worker(siblingModule(import.meta.url, 'loader-thread'), { name: 'dunlin-loader' });
     this.#thread = t;
-    t.on('message', (r: LoadReply) => {
+    t.on('message', (r: LoadReply | ChangesReply) => {
       const q = this.#current;
       if (!q || q.job.id !== r.id) return;
+      if (r.status === 'changes') {
+        q.onChanges(r.changeset);
+      } else {
+        q.replied = true;
+        q.resolve(r);
+        // A built version with a predecessor: the loader sends its changeset next.
+        if (r.status === 'built' && q.job.previous !== null) return;
+      }
       this.#current = null;
-      q.resolve(r);
       this.#next();
     });
     // An exception or an out-of-memory abort in the loader fails the job in progress, never the server.
@@ -88,7 +99,8 @@ export class ZoneLoader implements ZoneLoadService {
     this.#thread = null;
     const q = this.#current;
     this.#current = null;
-    q?.resolve(failure(q.job.id, q.job.file, why));
+    if (q?.replied) q.onChanges(null);
+    else q?.resolve(failure(q.job.id, q.job.file, why));
     this.#next();
   }
 

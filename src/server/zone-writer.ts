@@ -5,12 +5,18 @@ import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
+import { ZoneHistory } from '../store/index.ts';
 import type { ZoneImage } from '../store/index.ts';
-import type { LoadReply } from './ipc.ts';
+import { Name } from '../wire/name.ts';
+import { decodeChangeset } from './changes.ts';
+import type { LoadReply, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
 
 interface ZoneState {
   readonly spec: ZoneSpec;
+  readonly origin: Name;
+  /** Changesets between the recent versions (serial from -> to, removed, added), for IXFR, NOTIFY and the API. */
+  readonly history: ZoneHistory;
   fingerprint: string | null;
   image: ZoneImage | null;
   serial: number | null;
@@ -55,7 +61,7 @@ export class ZoneWriter {
   constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
     this.#log = log;
     this.#loader = loader;
-    for (const spec of specs) this.#states.push({ spec, fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null });
+    for (const spec of specs) this.#states.push({ spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null });
   }
 
   /** The images of every zone served now, in configuration order. */
@@ -111,7 +117,11 @@ export class ZoneWriter {
   async #run(what: 'load' | 'reload'): Promise<ZoneResult[]> {
     const results: ZoneResult[] = [];
     for (const s of this.#states) {
-      const reply = await this.#loader.load({ zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload' });
+      const previous = s.image;
+      const reply = await this.#loader.load(
+        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload', previous },
+        (cs) => this.#record(s, previous, cs),
+      );
       const r = this.#apply(s, reply);
       s.last = r;
       results.push(r);
@@ -166,6 +176,22 @@ export class ZoneWriter {
         this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, what === 'load' ? 'zone load failed' : 'zone reload failed');
         break;
     }
+  }
+
+  /** Appends the changeset of a reload to the zone's history; a missing one (too large) starts the history over. */
+  #record(s: ZoneState, from: ZoneImage | null, cs: WireChangeset | null): void {
+    // Nothing to record for a first load; the loader sends one job's changeset before starting the next job.
+    if (from === null) return;
+    if (cs === null) {
+      s.history.clear();
+      return;
+    }
+    s.history.append(decodeChangeset(s.origin, cs));
+  }
+
+  /** The change history of a zone (by name as configured), or undefined for an unknown zone. */
+  history(zone: string): ZoneHistory | undefined {
+    return this.#states.find((x) => x.spec.name === zone)?.history;
   }
 
   async #publish(): Promise<void> {

@@ -66,14 +66,27 @@ test('startup: a broken zone is skipped, the others are served; reload rebuilds 
     assert.match(describeResult(r[0]!), /^a\.test\.: reloaded serial 1 -> 1 /);
     assert.equal(published.length, 2);
 
+    // The writer keeps the change history: serial 1 -> 2 with exactly the records that changed.
+    writeFileSync(a, zone(2, '$INCLUDE hosts.inc\nmail IN A 192.0.2.25\n'));
+    r = await w.reload();
+    assert.ok(r[0]!.status === 'loaded' && r[0]!.serial === 2);
+    const history = w.history('a.test.')!;
+    const deadline = Date.now() + 10_000;
+    while (history.since(1) === null && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const chain = history.since(1)!;
+    assert.equal(chain.length, 1);
+    assert.equal(chain[0]!.serialTo, 2);
+    assert.deepEqual(chain[0]!.added.map((x) => x.name.toString()), ['mail.a.test.']);
+    assert.deepEqual(chain[0]!.removed, []);
+
     // Fix error.example.; break a: error.example. is now served (and is no error), a keeps its previous version.
     writeFileSync(b, zone(2));
     writeFileSync(a, zone(3, 'www IN A 192.0.2.300\n'));
     const beforeBreak = w.images()[0];
     r = await w.reload();
     const broken = r[0]!;
-    assert.ok(broken.status === 'failed' && broken.servingSerial === 1);
-    assert.match(describeResult(broken), /^a\.test\.: error: .*a\.zone:5:\d+: error: .*still serving serial 1/);
+    assert.ok(broken.status === 'failed' && broken.servingSerial === 2);
+    assert.match(describeResult(broken), /^a\.test\.: error: .*a\.zone:5:\d+: error: .*still serving serial 2/);
     const fixed = r[1]!;
     assert.ok(fixed.status === 'loaded' && fixed.previousSerial === null && fixed.serial === 2);
     assert.equal(w.images()[0], beforeBreak, 'a keeps serving its previous version');
@@ -95,16 +108,16 @@ test('the image a worker reads is the memory the loader built: SharedArrayBuffer
   try {
     const f = join(dir, 'a.zone');
     writeFileSync(f, zone(7, 'www IN A 192.0.2.80\n'));
-    const reply = await loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false });
+    const reply = await loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false, previous: null });
     assert.equal(reply.status, 'built');
     if (reply.status !== 'built') return;
     assert.ok(reply.image.base.arena.buffer instanceof SharedArrayBuffer);
     const z = Zone.fromImage(reply.image);
     assert.equal(z.serial, 7);
     assert.ok(z.node(Name.fromText('www.a.test.').key));
-    const again = await loader.load({ zone: 'a.test.', file: f, fingerprint: reply.fingerprint, background: true });
+    const again = await loader.load({ zone: 'a.test.', file: f, fingerprint: reply.fingerprint, background: true, previous: null });
     assert.equal(again.status, 'unchanged');
-    const missing = await loader.load({ zone: 'b.test.', file: join(dir, 'nope.zone'), fingerprint: null, background: false });
+    const missing = await loader.load({ zone: 'b.test.', file: join(dir, 'nope.zone'), fingerprint: null, background: false, previous: null });
     assert.equal(missing.status, 'failed');
   } finally {
     await loader.close();
@@ -118,7 +131,7 @@ test('a full load queue answers at once with a failure, never grows', { timeout:
   try {
     const f = join(dir, 'a.zone');
     writeFileSync(f, zone(1));
-    const jobs = [1, 2, 3].map(() => loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false }));
+    const jobs = [1, 2, 3].map(() => loader.load({ zone: 'a.test.', file: f, fingerprint: null, background: false, previous: null }));
     const replies = await Promise.all(jobs);
     // The first runs, the second waits in the one queue slot, the third is refused.
     assert.deepEqual(replies.map((r) => r.status), ['built', 'built', 'failed']);
