@@ -1,7 +1,8 @@
 // Owns the messages between the main thread and its threads (serving workers and the zone loader); all carry cmd: 'dunlin:*'.
 import type { Config } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
-import type { ZoneImage } from '../store/index.ts';
+import type { Changeset, ZoneImage } from '../store/index.ts';
+import type { ResourceRecord } from '../wire/record.ts';
 
 export interface BoundListener {
   readonly proto: 'udp' | 'tcp';
@@ -65,20 +66,17 @@ export interface WireRecord {
   readonly rdata: Uint8Array;
 }
 
-/** A changeset as plain data; null when it was too large to keep (the history then starts over). */
-export interface WireChangeset {
-  readonly serialFrom: number;
-  readonly serialTo: number;
-  readonly soaFrom: WireRecord | null;
-  readonly soaTo: WireRecord | null;
-  readonly removed: readonly WireRecord[];
-  readonly added: readonly WireRecord[];
-}
+/** A changeset (store's Changeset) as plain data: every record as a WireRecord, the origin left out (the receiver knows it). */
+export type WireChangeset = {
+  readonly [K in Exclude<keyof Changeset, 'origin'>]: Changeset[K] extends ResourceRecord | null ? WireRecord | null
+    : Changeset[K] extends readonly ResourceRecord[] ? readonly WireRecord[] : Changeset[K];
+};
 
 /** Loader thread -> main thread, after a `built` reply that had a previous version. */
 export interface ChangesReply {
   readonly id: number;
   readonly status: 'changes';
+  /** Null when it was too large to keep (the history then starts over). */
   readonly changeset: WireChangeset | null;
 }
 
