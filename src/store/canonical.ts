@@ -1,6 +1,5 @@
 // Owns canonical DNS name order over wire names in place (RFC 4034 §6.1): comparison and sort keys.
-
-export const lowerOctet = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+import { lowerByte } from '../wire/bytes.ts';
 
 const sa = new Int32Array(128);
 const sb = new Int32Array(128);
@@ -31,7 +30,7 @@ export function compareWire(a: Uint8Array, aAt: number, aLen: number, b: Uint8Ar
     const lb = b[pb]!;
     const l = la < lb ? la : lb;
     for (let k = 1; k <= l; k++) {
-      const d = lowerOctet(a[pa + k]!) - lowerOctet(b[pb + k]!);
+      const d = lowerByte(a[pa + k]!) - lowerByte(b[pb + k]!);
       if (d !== 0) return d;
     }
     if (la !== lb) return la - lb;
@@ -53,7 +52,7 @@ export function writeSortKey(a: Uint8Array, at: number, len: number, out: Uint8A
     const p = sa[i]!;
     const l = a[p]!;
     for (let k = 1; k <= l; k++) {
-      const b = lowerOctet(a[p + k]!);
+      const b = lowerByte(a[p + k]!);
       if (b < 2) {
         out[o++] = 1;
         out[o++] = b + 1;
@@ -73,7 +72,7 @@ export function wireSortKey(a: Uint8Array, at: number, len: number): string {
 export function isBelowOrAt(d: Uint8Array, a: Uint8Array): boolean {
   if (d.length < a.length) return false;
   const off = d.length - a.length;
-  for (let i = 0; i < a.length; i++) if (lowerOctet(d[off + i]!) !== lowerOctet(a[i]!)) return false;
+  for (let i = 0; i < a.length; i++) if (lowerByte(d[off + i]!) !== lowerByte(a[i]!)) return false;
   if (off === 0) return true;
   // The suffix must start on a label boundary of d.
   let p = 0;

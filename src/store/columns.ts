@@ -1,7 +1,8 @@
 // Owns one columnar node table over SharedArrayBuffers: nodes in canonical order, a seeded owner hash, builders and a merge.
 import { RRType } from '../wire/constants.ts';
-import { compareWire, lowerOctet, writeSortKey } from './canonical.ts';
-import { hashWire } from './hash.ts';
+import { lowerByte } from '../wire/bytes.ts';
+import { compareWire, writeSortKey } from './canonical.ts';
+import { hashKey, hashWire } from './hash.ts';
 
 /** Node flags (bit set). */
 export const NodeFlag = {
@@ -173,9 +174,7 @@ export class Snap {
     const a = c.arena;
     const t = c.table;
     const len = key.length;
-    let h = this.seed ^ 0x811c9dc5;
-    for (let i = 0; i < len; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    let slot = (h >>> 0) & this.#mask;
+    let slot = hashKey(this.seed, key) & this.#mask;
     for (;;) {
       const v = t[slot]!;
       if (v === 0) return -1;
@@ -183,7 +182,7 @@ export class Snap {
       if (c.nodeOwnerLen[n] === len) {
         const at = c.nodeOwner[n]!;
         let i = 0;
-        while (i < len && lowerOctet(a[at + i]!) === key.charCodeAt(i)) i++;
+        while (i < len && lowerByte(a[at + i]!) === key.charCodeAt(i)) i++;
         if (i === len) return n;
       }
       slot = (slot + 1) & this.#mask;
@@ -193,7 +192,7 @@ export class Snap {
   /** The row of a wire name (any case), or -1. */
   findWire(w: Uint8Array): number {
     let key = '';
-    for (let i = 0; i < w.length; i++) key += String.fromCharCode(lowerOctet(w[i]!));
+    for (let i = 0; i < w.length; i++) key += String.fromCharCode(lowerByte(w[i]!));
     return this.find(key);
   }
 

@@ -1,4 +1,5 @@
 // Owns a zone version: a canonical base node table plus an optional change layer, its readers (node, RRset, order) and builders.
+import { lowerByte, readU32 } from '../wire/bytes.ts';
 import { RRType } from '../wire/constants.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
@@ -159,10 +160,6 @@ export function keyBytes(key: string): Uint8Array {
   const out = new Uint8Array(key.length);
   for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
   return out;
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
 }
 
 /**
@@ -374,10 +371,7 @@ export class Zone {
 /** The lower-cased latin1 key of a wire name (Name.key's form). */
 export function keyOf(w: Uint8Array): string {
   let k = '';
-  for (let i = 0; i < w.length; i++) {
-    const b = w[i]!;
-    k += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
-  }
+  for (let i = 0; i < w.length; i++) k += String.fromCharCode(lowerByte(w[i]!));
   return k;
 }
 
@@ -440,7 +434,6 @@ export function zoneFromNodes(origin: Name, nodes: readonly NodeData[], recordCo
  * result keeps nothing of the table.
  */
 export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint32Array): Zone {
-  const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
   // 1. Node numbers for the owners in `order` (already grouped by owner, first-seen order).
   let nodeOf = new Int32Array(table.ownerCount + 16).fill(-1);
   const setNode = (id: number, n: number): void => {
@@ -497,7 +490,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
       const len = end - p;
       const found = table.findFolded(table.ownerArena, p, len);
       if (nodeIdOf(found) >= 0) break;
-      for (let i = 0; i < len; i++) scratch[i] = lower(table.ownerArena[p + i]!);
+      for (let i = 0; i < len; i++) scratch[i] = lowerByte(table.ownerArena[p + i]!);
       // intern may replace the arena (same offsets): the loop re-reads table.ownerArena after it.
       const ent = table.intern(scratch, 0, len);
       setNode(ent, nodeId.length);

@@ -1,4 +1,5 @@
 // Owns the zone-level checks after parsing: apex SOA/NS, CNAME/DNAME rules, delegations and glue, RRset merging.
+import { readU32 } from '../wire/bytes.ts';
 import { RRType, typeToText } from '../wire/constants.ts';
 import type { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
@@ -306,7 +307,7 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
   if (errors.length > 0) return { errors, warnings, serial: null, order: new Uint32Array(0) };
   const soaRdata = table.rdata(soaFirst);
   const sl = soaRdata.length;
-  const serial = ((soaRdata[sl - 20]! << 24) | (soaRdata[sl - 19]! << 16) | (soaRdata[sl - 18]! << 8) | soaRdata[sl - 17]!) >>> 0;
+  const serial = readU32(soaRdata, sl - 20);
   return { errors, warnings, serial, order: order.subarray(0, out) };
 }
 

@@ -1,4 +1,5 @@
 // Owns master-file parsing (RFC 1035 §5, RFC 2308 $TTL, RFC 3597, BIND $GENERATE): entries -> records with positions.
+import { readU32 } from '../wire/bytes.ts';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { classFromText, classToText, isMetaType, RRType, typeFromText, typeToText } from '../wire/constants.ts';
 import { TextError } from '../wire/errors.ts';
@@ -602,7 +603,7 @@ class ZoneParser {
 /** The MINIMUM field: the last 32 bits of SOA RDATA (RFC 1035 §3.3.13). */
 export function soaMinimum(rdata: Uint8Array): number {
   const n = rdata.length;
-  return ((rdata[n - 4]! << 24) | (rdata[n - 3]! << 16) | (rdata[n - 2]! << 8) | rdata[n - 1]!) >>> 0;
+  return readU32(rdata, n - 4);
 }
 
 export interface TableParseResult {

@@ -1,8 +1,9 @@
 // Owns the compact record table the parser streams into: interned owner wire names, typed-array columns, one RDATA arena, positions.
+import { lowerByte } from '../wire/bytes.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 
-const lower = (b: number): number => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
+const lower = lowerByte;
 
 function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
