@@ -4,6 +4,7 @@ import { FLAGS } from '../config/flags.ts';
 import type { ConfigOverrides } from '../config/flags.ts';
 import type { Config } from '../config/load.ts';
 import { createLogger } from '../log/index.ts';
+import { guardSigusr1 } from '../server/signals.ts';
 
 class UsageError extends Error {}
 
@@ -44,6 +45,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs {
 }
 
 export async function main(args: string[]): Promise<number> {
+  guardSigusr1();
   let parsed: ServeArgs;
   try {
     parsed = parseServeArgs(args);

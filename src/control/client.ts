@@ -2,11 +2,11 @@
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { controlKeyPath } from './paths.ts';
-import { MAX_RESPONSE_BYTES, type Command, type ControlErrorCode } from './protocol.ts';
+import { MAX_RESPONSE_BYTES, type Command, type ControlArgs, type ControlErrorCode } from './protocol.ts';
 
 export interface ControlRequestOptions {
   readonly timeoutMs?: number;
-  readonly args?: { readonly limit?: number; readonly worker?: number };
+  readonly args?: ControlArgs;
   /** Key file; defaults to `path + '.key'`. */
   readonly keyPath?: string;
 }

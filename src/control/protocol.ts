@@ -15,10 +15,17 @@ export type Command = (typeof COMMANDS)[number];
 export interface ControlRequest {
   readonly key: string;
   readonly command: Command;
-  readonly args?: { readonly limit?: number; readonly worker?: number };
+  readonly args?: ControlArgs;
 }
 
-export const ERROR_CODES = ['bad-request', 'too-large', 'unauthorized', 'unknown-command', 'busy', 'internal'] as const;
+/** Arguments a request may carry: `limit` (sockstat), `worker` (crash-worker), `zone` (reload). */
+export interface ControlArgs {
+  readonly limit?: number;
+  readonly worker?: number;
+  readonly zone?: string;
+}
+
+export const ERROR_CODES = ['bad-request', 'too-large', 'unauthorized', 'unknown-command', 'unknown-zone', 'busy', 'internal'] as const;
 export type ControlErrorCode = (typeof ERROR_CODES)[number];
 
 export type ControlResponse =
@@ -26,6 +33,10 @@ export type ControlResponse =
   | { readonly ok: false; readonly error: { readonly code: ControlErrorCode; readonly message: string } };
 
 export interface StatusResult {
+  /** The server's package version. */
+  readonly version: string;
+  /** Configured zones; `loaded` have a version served, `failed` have none or their last load failed. */
+  readonly zones: { readonly configured: number; readonly loaded: number; readonly failed: number };
   /** The server process. */
   readonly primary: number;
   /** Other processes sockstat inspects (none: serving threads live in the server process). */

@@ -2,10 +2,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ControlHandlers } from './types.ts';
 import { controlKeyPath } from './paths.ts';
-import { COMMANDS, MAX_REQUEST_BYTES, type Command, type ControlErrorCode, type ControlResponse, type ReloadResult, type StatusResult } from './protocol.ts';
+import { COMMANDS, MAX_REQUEST_BYTES, type Command, type ControlArgs, type ControlErrorCode, type ControlResponse, type ReloadResult, type StatusResult } from './protocol.ts';
 import { SockstatSampler } from './sampler.ts';
 
 export interface ControlLog {
@@ -41,6 +42,17 @@ export class ControlSetupError extends Error {
     this.name = 'ControlSetupError';
   }
 }
+
+/** The package version, read once (package.json sits two levels up from src/control and from dist/control). */
+const VERSION: string = (() => {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const v = (pkg as { version?: unknown } | null)?.version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 const DEFAULTS = { idleTimeoutMs: 10_000, maxConnections: 16, leakAfterMs: 5000, sampleIntervalMs: 5000 } as const;
 
@@ -148,11 +160,18 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     return p;
   };
 
-  const run = async (command: Command, args: { limit?: number; worker?: number }): Promise<unknown> => {
+  const run = async (command: Command, args: ControlArgs): Promise<unknown> => {
     switch (command) {
       case 'status': {
         const p = handlers.pids();
+        const zones = handlers.zones?.() ?? [];
         const s: StatusResult = {
+          version: VERSION,
+          zones: {
+            configured: zones.length,
+            loaded: zones.filter((z) => z.loadedAt !== null).length,
+            failed: zones.filter((z) => z.loadedAt === null || z.last?.status === 'failed').length,
+          },
           primary: p.primary, workers: p.workers, threads: handlers.threads?.() ?? [],
           startedAt: new Date(sampler.startedAt).toISOString(), uptimeMs: Date.now() - sampler.startedAt,
         };
@@ -161,6 +180,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       case 'sockstat':
         return sampler.sample(args.limit);
       case 'reload': {
+        if (args.zone !== undefined) {
+          const want = args.zone.toLowerCase().replace(/\.$/, '');
+          const known = (handlers.zones?.() ?? []).find((z) => z.zone.toLowerCase().replace(/\.$/, '') === want);
+          if (!known) throw new RequestError('unknown-zone', `zone ${args.zone} is not configured`);
+          const r: ReloadResult = await handlers.reload(known.zone);
+          return r;
+        }
         const r: ReloadResult = await handlers.reload();
         return r;
       }
@@ -175,7 +201,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     }
   };
 
-  const parse = (line: string): { command: Command; args: { limit?: number; worker?: number } } => {
+  const parse = (line: string): { command: Command; args: ControlArgs } => {
     let req: unknown;
     try { req = JSON.parse(line); } catch {
       throw new RequestError('bad-request', 'request is not valid JSON');
@@ -187,7 +213,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     if (typeof command !== 'string' || !(COMMANDS as readonly string[]).includes(command)) {
       throw new RequestError('unknown-command', `unknown command; expected one of ${PUBLIC_COMMANDS.join(', ')}`);
     }
-    const args: { limit?: number; worker?: number } = {};
+    const args: { limit?: number; worker?: number; zone?: string } = {};
     const a = r['args'];
     if (a !== undefined) {
       if (typeof a !== 'object' || a === null) throw new RequestError('bad-request', 'args must be an object');
@@ -204,6 +230,11 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
           throw new RequestError('bad-request', 'args.worker must be an integer 1..1024');
         }
         args.worker = worker;
+      }
+      const zone = (a as Record<string, unknown>)['zone'];
+      if (zone !== undefined) {
+        if (typeof zone !== 'string' || zone === '' || zone.length > 255) throw new RequestError('bad-request', 'args.zone must be a zone name');
+        args.zone = zone;
       }
     }
     return { command: command as Command, args };

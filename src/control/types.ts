@@ -39,8 +39,11 @@ export interface ZoneStatus {
 export interface ControlHandlers {
   /** Collects a report from every live serving thread (bounded by a timeout; missing threads are omitted). */
   workers(): Promise<WorkerReport[]>;
-  /** Reloads zones whose files changed: one typed result per zone, and a human-readable line each. */
-  reload(): Promise<{ readonly summary: readonly string[]; readonly results: readonly ZoneResult[] }>;
+  /**
+   * Reloads zones whose files changed (with `zone`, that configured zone only): one typed result
+   * per zone, and a human-readable line each.
+   */
+  reload(zone?: string): Promise<{ readonly summary: readonly string[]; readonly results: readonly ZoneResult[] }>;
   /**
    * Processes whose descriptors and sockets sockstat inspects: the server process, plus any helper
    * processes (Dunlin's own serving threads live inside the server process, so it lists none).

@@ -17,7 +17,7 @@ export interface Item {
 
 export interface Answer {
   rcode: number;
-  /** Authoritative answer: false only for a plain referral and for REFUSED. */
+  /** Authoritative answer: false only for a plain referral, for REFUSED and for SERVFAIL (a configured zone without a version). */
   aa: boolean;
   readonly answer: Item[];
   readonly authority: Item[];
@@ -132,6 +132,11 @@ function referral(ans: Answer, zone: Zone, node: ZoneNode, key: string): void {
 export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
   const ans: Answer = { rcode: Rcode.NOERROR, aa: true, answer: [], authority: [], additional: [], zone: undefined };
   let zone = zones.find(qname);
+  if (zones.hasUnserved && zones.unservedCovers(qname)) {
+    ans.rcode = Rcode.SERVFAIL;
+    ans.aa = false;
+    return ans;
+  }
   if (!zone) {
     ans.rcode = Rcode.REFUSED;
     ans.aa = false;

@@ -16,6 +16,8 @@ export interface WorkerData {
   readonly index: number;
   /** The zones served now (SharedArrayBuffer-backed: the thread reads the writer's copy). */
   readonly images: readonly ZoneImage[];
+  /** Configured zones without a version (load failed): answered SERVFAIL, not REFUSED. */
+  readonly unserved: readonly string[];
   /** This thread's share of tcp.max_connections, already fitted to RLIMIT_NOFILE by the main thread. */
   readonly maxConnections: number;
   /** At startup: bind only on dunlin:listen, once every zone is loaded (the thread starts while they load). */
@@ -37,7 +39,7 @@ export type WorkerMessage =
 export type MainMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number }
   /** A new complete set of zone versions; the thread swaps its ZoneSet between two queries. */
-  | { readonly cmd: 'dunlin:zones'; readonly id: number; readonly images: readonly ZoneImage[] }
+  | { readonly cmd: 'dunlin:zones'; readonly id: number; readonly images: readonly ZoneImage[]; readonly unserved: readonly string[] }
   /** Every zone is loaded: bind and start answering. */
   | { readonly cmd: 'dunlin:listen' }
   /** A re-read configuration changed log.level. */

@@ -11,6 +11,7 @@ import type { BoundListener, MainMessage, WorkerData } from './ipc.ts';
 import { isWorkerMessage, siblingModule } from './ipc.ts';
 import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
+import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
@@ -115,7 +116,7 @@ class Primary {
     this.#log = log;
     this.#out = out;
     this.#writer = new ZoneWriter(config.zones, log, this.#loader);
-    this.#writer.onPublish((images) => this.#publish(images));
+    this.#writer.onPublish((images, unserved) => this.#publish(images, unserved));
   }
 
   async run(): Promise<number> {
@@ -125,6 +126,7 @@ class Primary {
     process.on('SIGTERM', this.#onTerm);
     process.on('SIGINT', this.#onTerm);
     process.on('SIGHUP', this.#onHup);
+    onSigusr1(() => void this.#statistics());
     const fdMonitor = startFdMonitor(this.#log);
     this.#closers.push(() => Promise.resolve(fdMonitor.stop()));
     this.#closers.push(() => this.#loader.close());
@@ -155,8 +157,10 @@ class Primary {
     this.#phase = 'running';
     const udp = this.#listeners.filter((l) => l.proto === 'udp').map((l) => l.address);
     const tcp = this.#listeners.filter((l) => l.proto === 'tcp').map((l) => l.address);
-    this.#log.info({ udp, tcp, workers: this.#config.workers, zones: this.#config.zones.length, served: this.#writer.served }, 'dunlin ready');
-    this.#out.write(`dunlin ready udp=${udp.join(',')} tcp=${tcp.join(',')} workers=${this.#config.workers} pid=${process.pid}\n`);
+    const counts = this.#writer.counts();
+    this.#log.info({ udp, tcp, workers: this.#config.workers, zones: counts.configured, loaded: counts.loaded, failed: counts.failed }, 'dunlin ready');
+    this.#warnIfNothingServed();
+    this.#out.write(`dunlin ready udp=${udp.join(',')} tcp=${tcp.join(',')} workers=${this.#config.workers} pid=${process.pid} zones=${counts.loaded} failed=${counts.failed}\n`);
     return finished;
   }
 
@@ -188,7 +192,7 @@ class Primary {
   #spawn(slot: Slot, onReady: (l: readonly BoundListener[]) => void = () => undefined): void {
     // The current images: a replacement thread serves exactly what the others serve, from the same memory.
     const data: WorkerData = {
-      config: this.#config, index: slot.index, images: this.#writer.images(), maxConnections: this.#maxConnections,
+      config: this.#config, index: slot.index, images: this.#writer.images(), unserved: this.#writer.unserved(), maxConnections: this.#maxConnections,
       deferListen: this.#phase === 'starting', testHooks: this.#testHooks,
     };
     const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}` });
@@ -292,13 +296,13 @@ class Primary {
   }
 
   /** Posts a zone set to every thread; resolves when each answers from it (or died, or after PUBLISH_TIMEOUT_MS). */
-  #publish(images: readonly ZoneImage[]): Promise<void> {
+  #publish(images: readonly ZoneImage[], unserved: readonly string[]): Promise<void> {
     const id = this.#nextId++;
     const live = this.#live();
     if (live.length === 0) return Promise.resolve();
     if (this.#phase === 'starting') {
       // Threads still starting bind only after dunlin:listen, which follows this on the same port: no need to wait.
-      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images } satisfies MainMessage);
+      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images, unserved } satisfies MainMessage);
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -308,7 +312,7 @@ class Primary {
       }, PUBLISH_TIMEOUT_MS);
       timer.unref();
       this.#publishing.set(id, { expected: new Set(live), resolve, timer });
-      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images } satisfies MainMessage);
+      for (const w of live) w.postMessage({ cmd: 'dunlin:zones', id, images, unserved } satisfies MainMessage);
     });
   }
 
@@ -333,8 +337,8 @@ class Primary {
 
   readonly handlers: ControlHandlers = {
     workers: () => this.#reports(),
-    reload: async () => {
-      const results = await this.#reload('control');
+    reload: async (zone?: string) => {
+      const results = await this.#reload('control', zone);
       return { summary: results.map((r) => describeResult(r)), results };
     },
     // One process: the threads share its pid and its descriptor table.
@@ -353,10 +357,39 @@ class Primary {
     return true;
   }
 
-  async #reload(trigger: string): Promise<ZoneResult[]> {
+  async #reload(trigger: string, zone?: string): Promise<ZoneResult[]> {
     if (this.#phase !== 'running') return [];
+    if (zone !== undefined) {
+      this.#log.info({ trigger, zone }, 'reloading one zone');
+      return this.#writer.reloadZone(zone);
+    }
     this.#log.info({ trigger }, this.#reread ? 'reloading the configuration and zones' : 'reloading zones');
-    return this.#writer.reload(this.#rereadConfig());
+    const results = await this.#writer.reload(this.#rereadConfig());
+    this.#warnIfNothingServed();
+    return results;
+  }
+
+  /** A server that answers REFUSED or SERVFAIL for everything is running, but it is not serving: say so. */
+  #warnIfNothingServed(): void {
+    const c = this.#writer.counts();
+    if (c.configured === 0) this.#log.warn('no zone is configured: every query is answered REFUSED');
+    else if (c.loaded === 0) this.#log.warn({ failed: c.failed }, 'no configured zone could be loaded: every query for them is answered SERVFAIL');
+  }
+
+  /** SIGUSR1: one statistics line (as NSD does), from the threads' reports. */
+  async #statistics(): Promise<void> {
+    if (this.#phase !== 'running') return;
+    const reports = await this.#reports();
+    const c = this.#writer.counts();
+    let udp = 0;
+    let tcp = 0;
+    let open = 0;
+    for (const r of reports) {
+      udp += r.udpQueries;
+      tcp += r.tcpQueries;
+      open += r.registry.open.length;
+    }
+    this.#log.info({ signal: 'SIGUSR1', udpQueries: udp, tcpQueries: tcp, tcpOpen: open, workers: reports.length, zones: c.configured, loaded: c.loaded, failed: c.failed }, 'statistics');
   }
 
   /**
@@ -493,6 +526,7 @@ class Primary {
   }
 
   #removeSignals(): void {
+    onSigusr1(null);
     process.off('SIGTERM', this.#onTerm);
     process.off('SIGINT', this.#onTerm);
     process.off('SIGHUP', this.#onHup);

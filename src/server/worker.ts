@@ -10,6 +10,7 @@ import type { ZoneImage } from '../store/index.ts';
 import { connectionRegistry } from '../transport/registry.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { UdpTransport } from '../transport/udp.ts';
+import { Name } from '../wire/name.ts';
 import type { BoundListener, WorkerData, WorkerMessage } from './ipc.ts';
 import { isMainMessage } from './ipc.ts';
 
@@ -24,8 +25,8 @@ async function installMetrics(log: Logger, port: MessagePort): Promise<void> {
 }
 
 /** Readers over the writer's images: no octet of a zone is copied (SharedArrayBuffer). */
-function zoneSetOf(images: readonly ZoneImage[]): ZoneSet {
-  return new ZoneSet(images.map((img) => Zone.fromImage(img)));
+function zoneSetOf(images: readonly ZoneImage[], unserved: readonly string[]): ZoneSet {
+  return new ZoneSet(images.map((img) => Zone.fromImage(img)), unserved.map((n) => Name.fromText(n).key));
 }
 
 /** Runs a serving thread until the main thread tells it to stop. Resolves when every socket is closed. */
@@ -34,7 +35,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
   const send = (msg: WorkerMessage): void => port.postMessage(msg);
   if (config.metrics.listen !== null) await installMetrics(log, port);
   // Replaced, never mutated: a query reads one ZoneSet from start to end, so a swap lands between two queries.
-  let zones = zoneSetOf(data.images);
+  let zones = zoneSetOf(data.images, data.unserved);
   const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize });
   const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes });
   const tcp = new TcpTransport({
@@ -91,7 +92,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
         send({ cmd: 'dunlin:report', id: m.id, report: report() });
         break;
       case 'dunlin:zones':
-        zones = zoneSetOf(m.images);
+        zones = zoneSetOf(m.images, m.unserved);
         send({ cmd: 'dunlin:zones-applied', id: m.id });
         break;
       case 'dunlin:log-level':

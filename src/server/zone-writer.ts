@@ -51,6 +51,12 @@ export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'
   }
 }
 
+/** RFC 1982 §3.2 serial arithmetic: true when `to` is greater than `from`. */
+function serialIncreased(from: number, to: number): boolean {
+  const d = (to - from) >>> 0;
+  return d !== 0 && d < 0x80000000;
+}
+
 /** What reconfigure() changed. */
 export interface ZoneReconfiguration {
   readonly added: readonly string[];
@@ -67,14 +73,17 @@ export class ZoneWriter {
   readonly #log: Logger;
   readonly #loader: ZoneLoadService;
   readonly #states: ZoneState[] = [];
-  readonly #subscribers = new Set<(images: readonly ZoneImage[]) => Promise<void>>();
+  readonly #subscribers = new Set<(images: readonly ZoneImage[], unserved: readonly string[]) => Promise<void>>();
   #running: Promise<ZoneResult[]> | null = null;
   #builds = 0;
+  /** The unserved names last published (threads start knowing every configured zone as unserved). */
+  #publishedUnserved: string;
 
   constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
     this.#log = log;
     this.#loader = loader;
     for (const spec of specs) this.#states.push(newState(spec));
+    this.#publishedUnserved = this.unserved().join('\n');
   }
 
   /**
@@ -126,9 +135,10 @@ export class ZoneWriter {
 
   /**
    * Called with the complete set of images each time one zone changes; the promise settles when
-   * the readers serve them, so a zone is reported loaded only once it is answered from.
+   * the readers serve them, so a zone is reported loaded only once it is answered from. `unserved`
+   * names the configured zones without a version.
    */
-  onPublish(fn: (images: readonly ZoneImage[]) => Promise<void>): () => void {
+  onPublish(fn: (images: readonly ZoneImage[], unserved: readonly string[]) => Promise<void>): () => void {
     this.#subscribers.add(fn);
     return () => this.#subscribers.delete(fn);
   }
@@ -141,6 +151,22 @@ export class ZoneWriter {
   /** Zone versions built since start (each one parsed exactly once, whatever the number of workers). */
   get builds(): number {
     return this.#builds;
+  }
+
+  /** Configured zones, those served now, and those not served or whose last load failed. */
+  counts(): { configured: number; loaded: number; failed: number } {
+    let loaded = 0;
+    let failed = 0;
+    for (const s of this.#states) {
+      if (s.image !== null) loaded++;
+      if (s.image === null || s.last?.status === 'failed') failed++;
+    }
+    return { configured: this.#states.length, loaded, failed };
+  }
+
+  /** Names of configured zones that have no version to serve (failed or not loaded yet). */
+  unserved(): string[] {
+    return this.#states.filter((s) => s.image === null).map((s) => s.spec.name);
   }
 
   status(): ZoneStatus[] {
@@ -166,6 +192,18 @@ export class ZoneWriter {
     return [...removed, ...(await this.#exclusive('reload'))];
   }
 
+  /** Reloads one configured zone (matched case-insensitively); [] when no such zone is configured. */
+  async reloadZone(name: string): Promise<ZoneResult[]> {
+    while (this.#running) await this.#running.catch(() => undefined);
+    const key = Name.fromText(name).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s) return [];
+    this.#running = this.#run('reload', [s]).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
   #exclusive(what: 'load' | 'reload'): Promise<ZoneResult[]> {
     this.#running ??= this.#run(what).finally(() => {
       this.#running = null;
@@ -173,9 +211,9 @@ export class ZoneWriter {
     return this.#running;
   }
 
-  async #run(what: 'load' | 'reload'): Promise<ZoneResult[]> {
+  async #run(what: 'load' | 'reload', only?: readonly ZoneState[]): Promise<ZoneResult[]> {
     const results: ZoneResult[] = [];
-    for (const s of this.#states) {
+    for (const s of only ?? this.#states) {
       const previous = s.image;
       const reply = await this.#loader.load(
         { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload', previous },
@@ -185,7 +223,8 @@ export class ZoneWriter {
       s.last = r;
       results.push(r);
       // Published per zone, as soon as it is built: a big zone later in the list does not delay this one.
-      if (r.status === 'loaded') await this.#publish();
+      // A zone that failed with nothing to serve and was not yet known as unserved (added by a reload) is published too: the threads answer SERVFAIL for it.
+      if (r.status === 'loaded' || this.unserved().join('\n') !== this.#publishedUnserved) await this.#publish();
       this.#report(s, r, reply, what);
     }
     return results;
@@ -221,6 +260,9 @@ export class ZoneWriter {
     switch (r.status) {
       case 'loaded':
         this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
+        if (r.previousSerial !== null && !serialIncreased(r.previousSerial, r.serial)) {
+          this.#log.warn({ zone, serial: r.serial, previousSerial: r.previousSerial }, `zone content changed but its serial did not increase (${r.previousSerial} -> ${r.serial}): secondaries will not transfer it`);
+        }
         if (zoneChannel.hasSubscribers) {
           const ev: ZoneEvent = { zone, serial: r.serial, records: r.records, ms: r.ms };
           zoneChannel.publish(ev);
@@ -257,6 +299,8 @@ export class ZoneWriter {
 
   async #publish(): Promise<void> {
     const images = this.images();
-    await Promise.all([...this.#subscribers].map((fn) => fn(images)));
+    const unserved = this.unserved();
+    this.#publishedUnserved = unserved.join('\n');
+    await Promise.all([...this.#subscribers].map((fn) => fn(images, unserved)));
   }
 }

@@ -130,6 +130,11 @@ export class Connection implements TrackedConnection {
   }
 
   /** Answers in progress (asynchronous ones, or a stream): the connection is 'answering', never idle. */
+  /** Waiting for the next query with nothing half-read, in progress or unwritten. */
+  get isIdle(): boolean {
+    return this.#state === 'reading-length' && !this.#decoder.partial && !this.#decoder.held && !this.#hasWork() && this.#socket.writableLength === 0;
+  }
+
   #hasWork(): boolean {
     return this.#stream !== null || (this.#pending !== null && this.#pending.size > 0);
   }
@@ -209,6 +214,11 @@ export class Connection implements TrackedConnection {
   /** Graceful close for shutdown: answer a frame in progress if it completes in time, flush, FIN, then close. */
   shutdown(): void {
     if (this.#ending) return;
+    if (this.isIdle) {
+      // Nothing read, owed or unwritten: closing now loses no answer, and the receive queue is empty so close(2) sends FIN, not RST.
+      this.destroy('shutdown');
+      return;
+    }
     if (this.#decoder.partial || this.#decoder.held) {
       this.#shutdownAfterFrame = true;
       return;

@@ -224,6 +224,11 @@ export class TcpTransport implements ConnectionOwner {
       this.#drained = resolve;
     });
     for (const c of [...this.#live]) c.shutdown();
+    if (this.#live.size > 0) {
+      const states: Partial<Record<string, number>> = {};
+      for (const c of this.#live) states[c.state] = (states[c.state] ?? 0) + 1;
+      this.log?.info({ connections: this.#live.size, states, timeoutMs: this.limits.shutdownTimeoutMs }, `waiting up to ${this.limits.shutdownTimeoutMs} ms for ${this.#live.size} busy TCP connection(s) to finish`);
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.limits.shutdownTimeoutMs);

@@ -31,15 +31,18 @@ export interface ReadyLine {
   readonly tcp: Endpoint[];
   readonly workers: number;
   readonly pid: number;
+  /** Zones served and zones that failed, as the ready line counts them. */
+  readonly zones: number;
+  readonly failed: number;
 }
 
-export const READY_RE = /^dunlin ready udp=(\S*) tcp=(\S*) workers=(\d+) pid=(\d+)$/m;
+export const READY_RE = /^dunlin ready udp=(\S*) tcp=(\S*) workers=(\d+) pid=(\d+)(?: zones=(\d+) failed=(\d+))?$/m;
 
 export function parseReadyLine(text: string): ReadyLine | null {
   const m = READY_RE.exec(text);
   if (!m) return null;
   const list = (s: string): Endpoint[] => (s === '' ? [] : s.split(',').map(parseEndpoint));
-  return { udp: list(m[1]!), tcp: list(m[2]!), workers: Number(m[3]), pid: Number(m[4]) };
+  return { udp: list(m[1]!), tcp: list(m[2]!), workers: Number(m[3]), pid: Number(m[4]), zones: Number(m[5] ?? 0), failed: Number(m[6] ?? 0) };
 }
 
 /** True when this host can bind ::1 (tests skip IPv6 cases otherwise). */
@@ -96,6 +99,7 @@ export class DunlinServer {
   readonly udp: readonly Endpoint[];
   readonly tcp: readonly Endpoint[];
   readonly workers: number;
+  readonly ready: ReadyLine;
   /** Temp dir holding zone files, config and the control socket; removed by stop(). */
   readonly dir: string;
   readonly controlSocket: string;
@@ -109,6 +113,7 @@ export class DunlinServer {
     this.udp = ready.udp;
     this.tcp = ready.tcp;
     this.workers = ready.workers;
+    this.ready = ready;
     this.dir = dir;
     this.controlSocket = controlSocket;
     this.exited = exited;
