@@ -18,12 +18,17 @@ export function serveUsage(): string {
 
 Serves the configured zones over UDP and TCP with one worker thread per CPU,
 sharing one copy of every zone. Prints one line to stdout when every worker listens:
-  dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID
-Logs (JSON) go to stderr. Each flag replaces its key of the config file.
+  dunlin ready udp=ADDR[,ADDR] tcp=ADDR[,ADDR] workers=N pid=PID zones=LOADED failed=FAILED
+Logs (JSON, or pretty with log.format) go to stderr. Each flag replaces its key of the config file.
 
 options:
 ${rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`).join('\n')}
 
-signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads the config file and reloads changed zones.
+signals:
+  SIGTERM, SIGINT  stop: idle TCP connections close at once, busy ones get shutdown_timeout_ms;
+                   a second signal closes every connection at once
+  SIGHUP           re-read the config file and reload changed zones (as dunlin reload)
+  SIGUSR1          log one statistics line (queries, open TCP connections, zones); never
+                   opens the Node inspector
 exit codes: 0 stopped cleanly, 1 failure (config, bind, startup), 2 usage`;
 }

@@ -71,7 +71,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.log.level, name: 'dunlin', base: { role: 'primary' } });
+  const log = createLogger({ level: config.log.level, format: config.log.format, name: 'dunlin', base: { role: 'primary' } });
   log.info({ config: config.configFile, listen: config.listen.length, workers: config.workers, zones: config.zones.map((z) => z.name) }, 'dunlin starting');
   const { runPrimary } = await import('../server/primary.ts');
   // SIGHUP and `reload` read the file again with the same flags on top.

@@ -3,16 +3,18 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controlRequest, ControlClientError } from '../control/client.ts';
 import { defaultControlSocketPath } from '../control/paths.ts';
+import { findSocket, fmtMs } from './control-cli.ts';
 import type { SockstatResult, ProcessReport, WorkerView } from '../control/protocol.ts';
 import { CLOSE_REASONS } from '../transport/registry-types.ts';
 
-const usage = `usage: dunlin sockstat [--socket PATH] [--json] [--watch] [--interval MS] [--limit N]
+const usage = `usage: dunlin sockstat [--config FILE | --socket PATH] [--json] [--watch] [--interval MS] [--limit N]
 
 Shows a running server's TCP connections (oldest first, per worker thread), close
 reasons, the process's open fds against its RLIMIT_NOFILE, the kernel's TCP states
 of the sockets it holds, sockets no worker registry knows, and CLOSE_WAIT sockets
 that persist (leaks).
 
+  --config FILE   find the control socket from this config file's control.socket
   --socket PATH   control socket (default ${defaultControlSocketPath()})
   --json          print the raw sample as JSON (one line per sample with --watch)
   --watch         refresh until interrupted (Ctrl-C)
@@ -27,15 +29,6 @@ function fmtBytes(n: number | null): string {
   if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)}MiB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)}KiB`;
   return `${n}B`;
-}
-
-function fmtMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.floor(s % 60)}s`;
-  return `${Math.floor(m / 60)}h${m % 60}m`;
 }
 
 function table(rows: string[][], rightAlign: ReadonlySet<number> = new Set()): string {
@@ -124,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseArgs({
       args, allowPositionals: false, strict: true,
       options: {
-        socket: { type: 'string' }, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false },
+        socket: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false },
         interval: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -149,7 +142,8 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`dunlin sockstat: ${(err as Error).message}\n${usage}\n`);
     return 2;
   }
-  const socketPath = v.socket ?? defaultControlSocketPath();
+  const socketPath = await findSocket('sockstat', v.socket, v.config);
+  if (socketPath === 1) return 1;
 
   const once = async (): Promise<string> => {
     const r = (await controlRequest(socketPath, 'sockstat', { args: { limit }, timeoutMs: 10_000 })) as SockstatResult;

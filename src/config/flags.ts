@@ -19,6 +19,7 @@ export const FLAGS = [
   { flag: '--control', option: 'control', key: 'control.socket', value: 'PATH', repeatable: false },
   { flag: '--metrics', option: 'metrics', key: 'metrics.listen', value: 'IP:PORT', repeatable: false },
   { flag: '--log-level', option: 'logLevel', key: 'log.level', value: 'LEVEL', repeatable: false },
+  { flag: '--log-format', option: 'logFormat', key: 'log.format', value: 'json|pretty', repeatable: false },
 ] as const satisfies readonly FlagSpec[];
 
 /** Command-line overrides, as typed by the user; each replaces the matching key of the file. */

@@ -123,6 +123,7 @@ function noDuplicates<T>(key: (v: T) => string, what: string, field?: string) {
 }
 
 export const LOG_LEVEL_VALUES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
 export const TSIG_ALGORITHMS = ['hmac-md5', 'hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512'] as const;
 export const ACL_ACTIONS = ['transfer', 'notify', 'update'] as const;
 
@@ -253,7 +254,8 @@ const fileSchema = group({
     .transform((m) => ({ listen: m.listen ?? null, token: m.token ?? null }))
     .prefault({}),
   log: describedGroup('Logs.', {
-    level: doc(oneOf(LOG_LEVEL_VALUES), { description: 'Log level of the JSON logs written to stderr.' }).default('info'),
+    level: doc(oneOf(LOG_LEVEL_VALUES), { description: 'Log level of the logs written to stderr.' }).default('info'),
+    format: doc(oneOf(LOG_FORMATS), { description: '`json`: one JSON object per line (pino), for log collectors; `pretty`: colourless human-readable lines (pino-pretty), for a terminal.' }).default('json'),
   })
     .transform(camelize)
     .prefault({}),

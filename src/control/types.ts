@@ -33,6 +33,8 @@ export interface ZoneStatus {
   readonly records: number;
   readonly loadedAt: string | null;
   readonly last: ZoneResult | null;
+  /** Loads and reloads of this zone that failed since it was configured. */
+  readonly failures: number;
 }
 
 /** Callbacks the server hands to the control server; each runs in the main thread. */

@@ -3,3 +3,4 @@ export { installWorkerMetrics, uninstallWorkerMetrics, setRegistrySource, create
 export { startMetricsServer, parseLoopbackListen, MetricsSetupError, type MetricsServer, type MetricsServerOptions } from './server.ts';
 export { QUERY_CHANNEL, ZONE_CHANNEL, type QueryEvent, type ZoneEvent } from './channels.ts';
 export { METRICS } from './names.ts';
+export { registerZoneStateMetrics } from './zones.ts';

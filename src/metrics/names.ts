@@ -11,6 +11,8 @@ export const METRICS = {
   zoneSerial: { name: 'dunlin_zone_serial', help: 'SOA serial of the loaded zone.' },
   zoneRecords: { name: 'dunlin_zone_records', help: 'Records in the loaded zone.' },
   zoneLoad: { name: 'dunlin_zone_load_seconds', help: 'Time the last load of the zone took, in seconds.' },
+  zoneLoaded: { name: 'dunlin_zone_loaded', help: 'Whether a version of the configured zone is served (1) or not (0: its load failed; answered SERVFAIL).' },
+  zoneFailures: { name: 'dunlin_zone_reload_failures_total', help: 'Loads and reloads of the zone that failed (the previous version, if any, kept serving).' },
   openFds: { name: 'dunlin_process_open_fds', help: 'Open file descriptors of each server process (from /proc/PID/fd).' },
   maxFds: { name: 'dunlin_process_max_fds', help: 'Soft RLIMIT_NOFILE of each server process (from /proc/PID/limits).' },
   rss: { name: 'dunlin_process_resident_memory_bytes', help: 'Resident memory of each server process (VmRSS).' },

@@ -442,9 +442,10 @@ class Primary {
     }
     if (c.metrics.listen !== null) {
       try {
-        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics } = await import('../metrics/index.ts');
+        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics, registerZoneStateMetrics } = await import('../metrics/index.ts');
         // The zone gauges live here, where zones are built; the threads contribute query and connection metrics.
         const own = createWorkerRegistry();
+        registerZoneStateMetrics(own.registry, () => this.#writer.status());
         const srv = await startMetricsServer({
           listen: formatAddress(c.metrics.listen),
           log: this.#log,

@@ -137,6 +137,6 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
     port.unref();
     return;
   }
-  log.info({ listeners: listeners.map((l) => `${l.proto}:${l.address}`), udpBuffers: udp.bufferSizes(), tcpMaxConnections: data.maxConnections, zones: data.images.length }, 'worker listening');
+  log.info({ listeners: listeners.map((l) => `${l.proto}:${l.address}`), udpBuffers: udp.bufferSizes(), tcpMaxConnections: data.maxConnections, zones: zones.size }, 'worker listening');
   send({ cmd: 'dunlin:ready', listeners });
 }

@@ -25,12 +25,13 @@ interface ZoneState {
   /** The last load's first error, or null when the last load succeeded. */
   error: string | null;
   last: ZoneResult | null;
+  failures: number;
 }
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
 function newState(spec: ZoneSpec): ZoneState {
-  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null };
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0 };
 }
 
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
@@ -172,7 +173,7 @@ export class ZoneWriter {
   status(): ZoneStatus[] {
     return this.#states.map((s) => ({
       zone: s.spec.name, file: s.spec.file, serial: s.serial, records: s.records,
-      loadedAt: s.loadedAt === null ? null : new Date(s.loadedAt).toISOString(), last: s.last,
+      loadedAt: s.loadedAt === null ? null : new Date(s.loadedAt).toISOString(), last: s.last, failures: s.failures,
     }));
   }
 
@@ -238,6 +239,7 @@ export class ZoneWriter {
       case 'failed':
         if (reply.fingerprint !== null) s.fingerprint = reply.fingerprint;
         s.error = reply.errors[0] ?? 'unknown error';
+        s.failures++;
         return { zone, status: 'failed', problems: reply.errors, errorCount: reply.errorCount, servingSerial: s.image !== null ? s.serial : null };
       case 'built': {
         const previousSerial = s.serial;

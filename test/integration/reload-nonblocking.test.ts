@@ -113,7 +113,7 @@ test(`reloading a ${RECORDS}-record zone with 2 workers: no probe lost or slower
     renameSync(changed, file);
     srv.signal('SIGHUP');
     const built = await srv.waitForLog((l) => l['msg'] === 'zone reloaded' && l['serial'] === 2, 120_000);
-    const builtAt = Number(built['time']);
+    const builtAt = Date.parse(String(built['time']));
     await new Promise((r) => setTimeout(r, 300));
 
     // A broken file: the old version keeps answering; the problem is logged once, with file:line:col.

@@ -112,6 +112,10 @@ test('real threads: GET /metrics aggregates both worker threads, the main thread
   assert.equal(value(fams, 'dunlin_tcp_connections_closed_total', { reason: 'eof' }), 15);
   assert.equal(value(fams, 'dunlin_zone_serial', { zone: 'example.' }), 2026112701, 'not summed');
   assert.equal(value(fams, 'dunlin_zone_load_seconds', { zone: 'example.' }), 0.012);
+  assert.equal(value(fams, 'dunlin_zone_loaded', { zone: 'example.' }), 1);
+  assert.equal(value(fams, 'dunlin_zone_loaded', { zone: 'broken.' }), 0);
+  assert.equal(value(fams, 'dunlin_zone_reload_failures_total', { zone: 'broken.' }), 3, 'not summed over workers');
+  assert.equal(value(fams, 'dunlin_zone_reload_failures_total', { zone: 'example.' }), 0);
   // One process: the threads share its pid and its descriptor table.
   for (const pid of [String(child.pid)]) {
     assert.ok((value(fams, 'dunlin_process_open_fds', { pid }) ?? 0) > 0, `fds of ${pid}`);

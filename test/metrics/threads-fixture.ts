@@ -1,7 +1,7 @@
 // Test fixture: 2 worker threads that publish known query events and a main thread with the metrics endpoint and the zone gauges, as the server runs them.
 import { channel } from 'node:diagnostics_channel';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createWorkerRegistry, installWorkerMetrics, requestWorkerMetrics, setRegistrySource, startMetricsServer, QUERY_CHANNEL, ZONE_CHANNEL } from '../../src/metrics/index.ts';
+import { createWorkerRegistry, installWorkerMetrics, registerZoneStateMetrics, requestWorkerMetrics, setRegistrySource, startMetricsServer, QUERY_CHANNEL, ZONE_CHANNEL } from '../../src/metrics/index.ts';
 
 const log = { info() {}, warn() {}, error: (o: object, m?: string) => { process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`); } };
 
@@ -10,6 +10,11 @@ if (isMainThread) {
   const own = createWorkerRegistry();
   // Zones are built by the main thread's writer: the zone event is published here, not in a worker.
   channel(ZONE_CHANNEL).publish({ zone: 'example.', serial: 2026112701, records: 42, ms: 12 });
+  // Zone state as the writer reports it: example. served, broken. never loaded after 3 failed attempts.
+  registerZoneStateMetrics(own.registry, () => [
+    { zone: 'example.', file: 'example.zone', serial: 2026112701, records: 42, loadedAt: new Date().toISOString(), last: null, failures: 0 },
+    { zone: 'broken.', file: 'broken.zone', serial: null, records: 0, loadedAt: null, last: null, failures: 3 },
+  ]);
   const workers = [1, 2].map((w) => new Worker(new URL(import.meta.url), { workerData: w }));
   for (const w of workers) {
     w.on('message', (m: unknown) => {

@@ -1,0 +1,54 @@
+// Owns `dunlin zone status [ZONE]`: each configured zone's serial, source file, load time and last load result, through the control socket.
+import type { ZoneStatus } from '../control/types.ts';
+import { EXIT_CODES, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
+
+const usage = (): string => `usage: dunlin zone status [ZONE] [--config FILE | --socket PATH] [--json]
+
+Shows every configured zone (or ZONE): the serial served, the source file, when that version was
+loaded, and the result of the last load or reload, with its problems as file:line:col.
+
+${socketOptionsHelp()}
+
+${EXIT_CODES.replace('as described above', 'a zone shown is not served or its last load failed, or ZONE is not configured')}`;
+
+const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+
+function failing(z: ZoneStatus): boolean {
+  return z.loadedAt === null || z.last?.status === 'failed';
+}
+
+function render(z: ZoneStatus): string {
+  const lines = [z.zone, `  serial:    ${z.serial ?? '-'}${z.loadedAt === null ? ' (not served)' : ''}`, `  file:      ${z.file}`, `  loaded at: ${z.loadedAt ?? '-'}`];
+  const last = z.last;
+  if (last === null) lines.push('  last:      -');
+  else if (last.status === 'failed') {
+    lines.push(`  last:      failed (${last.errorCount} error${last.errorCount === 1 ? '' : 's'}${last.servingSerial !== null ? `; serving serial ${last.servingSerial}` : ''})`);
+    for (const p of last.problems) lines.push(`    ${p}`);
+  } else if (last.status === 'unchanged' && last.stillFailing !== null) {
+    lines.push(`  last:      unchanged, still failing: ${last.stillFailing}`);
+  } else lines.push(`  last:      ${last.status}`);
+  return lines.join('\n');
+}
+
+export async function main(args: string[]): Promise<number> {
+  const a = await parseControlArgs('zone', usage(), args, 2);
+  if (typeof a === 'number') return a;
+  const [sub, zone] = a.positionals;
+  if (sub !== 'status') {
+    process.stderr.write(`dunlin zone: ${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`}\n${usage()}\n`);
+    return 2;
+  }
+  const r = await request('zone', a.socket, 'zones');
+  if (r === 1) return 1;
+  let zones = (r as { zones: ZoneStatus[] }).zones;
+  if (zone !== undefined) {
+    zones = zones.filter((z) => norm(z.zone) === norm(zone));
+    if (zones.length === 0) {
+      process.stderr.write(`dunlin zone: zone ${zone} is not configured\n`);
+      return 1;
+    }
+  }
+  if (a.json) process.stdout.write(JSON.stringify({ zones }) + '\n');
+  else process.stdout.write(zones.length === 0 ? 'no zone is configured\n' : zones.map(render).join('\n') + '\n');
+  return zones.some(failing) ? 1 : 0;
+}
