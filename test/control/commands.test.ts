@@ -63,7 +63,7 @@ test('the ready line counts loaded and failed zones; a failed zone answers SERVF
   assert.match(text, /^dunlin_zone_loaded\{zone="bad\.test\."\} 0$/m);
   assert.match(text, /^dunlin_zone_reload_failures_total\{zone="bad\.test\."\} 1$/m);
   // The zone error is logged once, by the main thread that had it parsed, not once per worker.
-  assert.equal(srv.logs().filter((l) => typeof l['msg'] === 'string' && (l['msg'] as string).includes('NOSUCHTYPE')).length, 1);
+  assert.equal(srv.logs().filter((l) => typeof l['msg'] === 'string' && (l['msg']).includes('NOSUCHTYPE')).length, 1);
 });
 
 test('dunlin status: text and --json, the socket found through --config', async () => {

@@ -55,7 +55,7 @@ test('SIGTERM with 50 idle TCP clients: they are closed at once, shutdown takes 
     assert.ok(st.ms < 1000, `shutdown took ${st.ms} ms`);
     for (const c of clients) c.destroy();
   }
-  assert.equal(srv.logs().filter((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('waiting up to')).length, 0, 'no busy connection to wait for');
+  assert.equal(srv.logs().filter((l) => typeof l['msg'] === 'string' && (l['msg']).startsWith('waiting up to')).length, 0, 'no busy connection to wait for');
 });
 
 test('SIGTERM with a connection in the middle of a query: it gets shutdown_timeout_ms, and the wait is logged with its state', { timeout: 60_000 }, async () => {
@@ -75,7 +75,7 @@ test('SIGTERM with a connection in the middle of a query: it gets shutdown_timeo
     idle.destroy();
     busy.destroy();
   }
-  const wait = srv.logs().find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('waiting up to 800 ms for 1 busy'));
+  const wait = srv.logs().find((l) => typeof l['msg'] === 'string' && (l['msg']).startsWith('waiting up to 800 ms for 1 busy'));
   assert.ok(wait, srv.stderr());
   assert.deepEqual(wait['states'], { 'reading-message': 1 });
 });
