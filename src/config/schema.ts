@@ -236,9 +236,9 @@ const fileSchema = group({
   remotes: namedList(remoteSchema, 'remote', 'Other servers, for NOTIFY and transfers: each `{name, address, key}`.'),
   acls: namedList(aclSchema, 'acl', 'Access rules for transfers, NOTIFY and updates: each `{name, address, key, action, deny}`.'),
   zones: zonesSchema,
-  control: describedGroup('The control channel of `dunlin sockstat`.', {
+  control: describedGroup('The control channel of `dunlin status`, `reload`, `zone status` and `sockstat`.', {
     socket: doc(text(1, 107), {
-      description: 'Path of the control socket used by `dunlin sockstat`; relative to the config file.',
+      description: 'Path of the control socket used by `dunlin status`, `reload`, `zone status` and `sockstat` (which find it with --config FILE); relative to the config file.',
       defaultText: '`$XDG_RUNTIME_DIR/dunlin/control.sock`, else `/tmp/dunlin-<uid>/control.sock`',
     }).optional(),
   })

@@ -133,7 +133,7 @@ test('unknown keys are errors with the nearest known key', () => {
 });
 
 test('flags come from the one flag list: parsed, applied, labelled in errors, described in --help', () => {
-  const args = FLAGS.flatMap((f) => [f.flag, f.key === 'zones' ? 'a.test=a.zone' : f.key === 'workers' ? '2' : f.key === 'log.level' ? 'warn' : f.value === 'IP:PORT' ? '127.0.0.1:9' : 'x']);
+  const args = FLAGS.flatMap((f) => [f.flag, f.key === 'zones' ? 'a.test=a.zone' : f.key === 'workers' ? '2' : f.key === 'log.level' ? 'warn' : f.key === 'log.format' ? 'pretty' : f.value === 'IP:PORT' ? '127.0.0.1:9' : 'x']);
   const parsed = parseServeArgs(['--config', 'c.yaml', ...args]);
   assert.equal(parsed.config, 'c.yaml');
   assert.deepEqual(Object.keys(parsed.overrides).sort(), FLAGS.map((f) => f.option).sort());
@@ -142,6 +142,7 @@ test('flags come from the one flag list: parsed, applied, labelled in errors, de
   const c = loadConfig({ file: null, cwd: '/srv', overrides: parsed.overrides });
   assert.equal(c.workers, 2);
   assert.equal(c.log.level, 'warn');
+  assert.equal(c.log.format, 'pretty');
   assert.equal(c.control.socket, '/srv/x');
   const help = serveUsage();
   for (const f of FLAGS) {
