@@ -56,6 +56,20 @@ test('REFUSED outside every zone; the root zone contains everything', () => {
   assert.equal(ask(root, '.', RRType.DS).rcode, Rcode.NOERROR, 'DS at the root apex is answered by the root itself');
 });
 
+test('SERVFAIL under a configured zone without a version, also below a served parent; a served child of it still answers', () => {
+  const key = (n: string): string => Name.fromText(n).key;
+  const zs = new ZoneSet([zoneFromText(HEAD, 'parent.test.'), zoneFromText(HEAD, 'ok.broken.parent.test.')], [key('broken.parent.test.'), key('gone.test.')]);
+  for (const name of ['broken.parent.test.', 'www.broken.parent.test.', 'GONE.test.', 'a.b.gone.test.']) {
+    const r = ask(zs, name, RRType.A);
+    assert.equal(r.rcode, Rcode.SERVFAIL, name);
+    assert.equal(r.aa, false);
+  }
+  assert.notEqual(ask(zs, 'www.parent.test.', RRType.A).rcode, Rcode.SERVFAIL);
+  assert.notEqual(ask(zs, 'x.ok.broken.parent.test.', RRType.A).rcode, Rcode.SERVFAIL, 'a deeper served zone wins');
+  assert.equal(ask(zs, 'other.test.', RRType.A).rcode, Rcode.REFUSED);
+  assert.equal(zs.with(zoneFromText(HEAD, 'x.test.')).hasUnserved, true, 'with() keeps the unserved names');
+});
+
 test('DS at a child apex without the parent is answered by the child (NODATA)', () => {
   const zs = new ZoneSet([zoneFromText(HEAD, 'child.parent.test.')]);
   const a = ask(zs, 'child.parent.test.', RRType.DS);
