@@ -12,30 +12,28 @@ export function socketOptionsHelp(): string {
   -h, --help      this text`;
 }
 
-export const EXIT_CODES = 'exit codes: 0 ok, 1 failure (server not reachable, or as described above), 2 usage';
+/** The exit code line of a control command's usage; `also` lists its failures besides an unreachable server. */
+export function exitCodes(also?: string): string {
+  return `exit codes: 0 ok, 1 the server is not reachable${also !== undefined ? ` or ${also}` : ''}, 2 usage`;
+}
 
 export interface ControlCliArgs {
   readonly socket: string;
   readonly json: boolean;
   readonly positionals: readonly string[];
-  /** Values of the command's own options. */
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
 }
-
-type ExtraOptions = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 
 /**
  * Parses a control command's arguments; returns an exit code when done (help printed: 0, usage
  * error: 2, unreadable config: 1). The socket is --socket, else the config's control.socket, else
  * the default path.
  */
-export async function parseControlArgs(name: string, usage: string, args: readonly string[], maxPositionals: number, extra: ExtraOptions = {}): Promise<ControlCliArgs | number> {
+export async function parseControlArgs(name: string, usage: string, args: readonly string[], maxPositionals: number): Promise<ControlCliArgs | number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args], allowPositionals: true, strict: true,
       options: {
-        ...extra,
         config: { type: 'string' }, socket: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -43,8 +41,8 @@ export async function parseControlArgs(name: string, usage: string, args: readon
     process.stderr.write(`dunlin ${name}: ${err instanceof Error ? err.message : String(err)}\n${usage}\n`);
     return 2;
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
-  if (v['help'] === true) {
+  const v = parsed.values;
+  if (v.help) {
     process.stdout.write(usage + '\n');
     return 0;
   }
@@ -52,15 +50,15 @@ export async function parseControlArgs(name: string, usage: string, args: readon
     process.stderr.write(`dunlin ${name}: unexpected argument "${parsed.positionals[maxPositionals]!}"\n${usage}\n`);
     return 2;
   }
-  const socket = await findSocket(name, v['socket'], v['config']);
+  const socket = await findSocket(name, v.socket, v.config);
   if (socket === 1) return 1;
-  return { socket, json: v['json'] === true, positionals: parsed.positionals, values: v };
+  return { socket, json: v.json, positionals: parsed.positionals };
 }
 
 /** --socket, else the config file's control.socket, else the default path; 1 (printed) when the config file is invalid. */
-export async function findSocket(name: string, socket: string | boolean | undefined, configFile: string | boolean | undefined): Promise<string | 1> {
-  if (typeof socket === 'string') return socket;
-  if (typeof configFile !== 'string') return defaultControlSocketPath();
+export async function findSocket(name: string, socket: string | undefined, configFile: string | undefined): Promise<string | 1> {
+  if (socket !== undefined) return socket;
+  if (configFile === undefined) return defaultControlSocketPath();
   const { ConfigError, loadConfig } = await import('../config/load.ts');
   try {
     return loadConfig({ file: configFile }).control.socket ?? defaultControlSocketPath();

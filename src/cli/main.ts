@@ -4,13 +4,13 @@
 const usage = `usage: dunlin <command> [options]
 
 commands:
-  serve        serve zones over UDP and TCP (dunlin serve --help)
-  check-zone   validate a zone file and print it in canonical form
-  sockstat     show a running server's connections, fds and socket states
-  status       show a running server's version, uptime, workers and zone counts
-  reload       reload a running server's configuration and zones, or one zone
-  zone status  show a running server's zones: serial, file, last load result
-  check-config validate a config file and every zone file it names
+  serve         serve zones over UDP and TCP (dunlin serve --help)
+  check-zone    validate a zone file and print it in canonical form
+  sockstat      show a running server's connections, fds and socket states
+  status        show a running server's version, uptime, workers and zone counts
+  reload        reload a running server's configuration and zones, or one zone
+  zone status   show a running server's zones: serial, file, last load result
+  check-config  validate a config file and every zone file it names
 
 dunlin help <command> (or dunlin <command> --help) prints a command's options.
 

@@ -1,6 +1,6 @@
 // Owns `dunlin reload [ZONE]`: reloads a running server's configuration and zones (or one zone) through the control socket.
 import type { ReloadResult } from '../control/protocol.ts';
-import { EXIT_CODES, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
+import { exitCodes, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
 
 const usage = (): string => `usage: dunlin reload [ZONE] [--config FILE | --socket PATH] [--json]
 
@@ -11,7 +11,7 @@ file:line:col: severity: message.
 
 ${socketOptionsHelp()}
 
-${EXIT_CODES.replace('as described above', 'a zone failed to load, or ZONE is not configured')}`;
+${exitCodes('a zone failed to load (or still fails) or ZONE is not configured')}`;
 
 export async function main(args: string[]): Promise<number> {
   const a = await parseControlArgs('reload', usage(), args, 1);

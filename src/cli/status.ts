@@ -1,6 +1,6 @@
 // Owns `dunlin status`: a running server's version, uptime, serving threads and zone counts, through the control socket.
 import type { StatusResult } from '../control/protocol.ts';
-import { EXIT_CODES, fmtMs, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
+import { exitCodes, fmtMs, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
 
 const usage = (): string => `usage: dunlin status [--config FILE | --socket PATH] [--json]
 
@@ -9,7 +9,7 @@ zones are loaded and how many failed (not served, or their last load failed: see
 
 ${socketOptionsHelp()}
 
-${EXIT_CODES}`;
+${exitCodes()}`;
 
 export async function main(args: string[]): Promise<number> {
   const a = await parseControlArgs('status', usage(), args, 0);

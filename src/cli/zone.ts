@@ -1,6 +1,6 @@
 // Owns `dunlin zone status [ZONE]`: each configured zone's serial, source file, load time and last load result, through the control socket.
 import type { ZoneStatus } from '../control/types.ts';
-import { EXIT_CODES, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
+import { exitCodes, parseControlArgs, request, socketOptionsHelp } from './control-cli.ts';
 
 const usage = (): string => `usage: dunlin zone status [ZONE] [--config FILE | --socket PATH] [--json]
 
@@ -9,7 +9,7 @@ loaded, and the result of the last load or reload, with its problems as file:lin
 
 ${socketOptionsHelp()}
 
-${EXIT_CODES.replace('as described above', 'a zone shown is not served or its last load failed, or ZONE is not configured')}`;
+${exitCodes('a zone shown is not served (or its last load failed) or ZONE is not configured')}`;
 
 const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
