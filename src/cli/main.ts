@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
 
+import { readFileSync } from 'node:fs';
+
 const usage = `usage: dunlin <command> [options]
+       dunlin help <command>     the command's options (same as dunlin <command> --help)
+       dunlin --version
 
 commands:
   serve        serve zones over UDP and TCP (dunlin serve --help)
@@ -20,6 +24,12 @@ const commands: Record<string, () => Promise<CommandMain>> = {
 
 async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`dunlin ${pkg.version}\n`);
+    return 0;
+  }
+  if (cmd === 'help' && rest[0] !== undefined) return run([rest[0], '--help']);
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(usage + '\n');
     return cmd === undefined ? 2 : 0;
