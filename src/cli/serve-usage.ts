@@ -24,6 +24,6 @@ Logs (JSON) go to stderr. Each flag replaces its key of the config file.
 options:
 ${rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`).join('\n')}
 
-signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads changed zones.
+signals: SIGTERM/SIGINT stop gracefully, SIGHUP re-reads the config file and reloads changed zones.
 exit codes: 0 stopped cleanly, 1 failure (config, bind, startup), 2 usage`;
 }

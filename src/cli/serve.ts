@@ -72,5 +72,8 @@ export async function main(args: string[]): Promise<number> {
   const log = createLogger({ level: config.log.level, name: 'dunlin', base: { role: 'primary' } });
   log.info({ config: config.configFile, listen: config.listen.length, workers: config.workers, zones: config.zones.map((z) => z.name) }, 'dunlin starting');
   const { runPrimary } = await import('../server/primary.ts');
-  return runPrimary({ config, log, out: process.stdout });
+  // SIGHUP and `reload` read the file again with the same flags on top.
+  const file = parsed.config;
+  const reread = file === null ? undefined : (): Config => loadConfig({ file, overrides: parsed.overrides });
+  return runPrimary({ config, log, out: process.stdout, ...(reread ? { reread } : {}) });
 }

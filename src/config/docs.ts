@@ -49,10 +49,16 @@ A complete example is \`examples/dunlin.yaml\` (\`npm start\` serves it on 127.0
   \`dunlin serve --listen 127.0.0.1:5300 --zone example.com=examples/example.com.zone --workers 2\`.
 - **Zones that fail to load** at startup are logged with \`file:line:col\` and not served; the server
   starts and serves the others, as NSD and Knot do (an operator would rather lose one zone than all
-  of them; the errors are logged by every worker). On SIGHUP, a zone whose file (or a
+  of them; each error is logged once). On SIGHUP, a zone whose file (or a
   file it \`$INCLUDE\`s) changed is reloaded; if the new version fails, the previous one keeps being
   served and the error is logged.
-- **SIGHUP reloads zones, not this file.** Changes to other keys take effect on restart.
+- **SIGHUP (and \`reload\` on the control socket) reads this file again**, with the command-line flags
+  on top as at startup. Zones added to \`zones\` are loaded, zones removed stop being served, a zone
+  whose settings changed is loaded again (its current version serves until the new one is built).
+  \`log.level\`, \`keys\`, \`remotes\` and \`acls\` take effect at once; every other changed key needs a
+  restart: it is logged as a warning naming the key (\`configuration: tcp.idle_timeout_ms: changing it
+  needs a restart; keeping 10000\`) and the running value stays. A file that no longer validates
+  changes nothing: the error is logged with the key path and the zones are reloaded as configured.
 - **Finite defaults.** Every TCP limit has a finite default, close to Knot's and NSD's.
 
 ## Keys, remotes and ACLs

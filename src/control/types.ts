@@ -22,7 +22,8 @@ export interface WorkerThreadInfo {
 export type ZoneResult =
   | { readonly zone: string; readonly status: 'loaded'; readonly serial: number; readonly previousSerial: number | null; readonly records: number; readonly ms: number }
   | { readonly zone: string; readonly status: 'unchanged'; readonly serial: number | null; readonly stillFailing: string | null }
-  | { readonly zone: string; readonly status: 'failed'; readonly problems: readonly string[]; readonly errorCount: number; readonly servingSerial: number | null };
+  | { readonly zone: string; readonly status: 'failed'; readonly problems: readonly string[]; readonly errorCount: number; readonly servingSerial: number | null }
+  | { readonly zone: string; readonly status: 'removed'; readonly serial: number | null };
 
 /** One zone's state in the writer. */
 export interface ZoneStatus {

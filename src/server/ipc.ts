@@ -40,6 +40,8 @@ export type MainMessage =
   | { readonly cmd: 'dunlin:zones'; readonly id: number; readonly images: readonly ZoneImage[] }
   /** Every zone is loaded: bind and start answering. */
   | { readonly cmd: 'dunlin:listen' }
+  /** A re-read configuration changed log.level. */
+  | { readonly cmd: 'dunlin:log-level'; readonly level: string }
   | { readonly cmd: 'dunlin:shutdown' }
   | { readonly cmd: 'dunlin:destroy' }
   | { readonly cmd: 'dunlin:crash' };
@@ -95,7 +97,7 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
 }
 
 export function isMainMessage(m: unknown): m is MainMessage {
-  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:listen', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
+  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:listen', 'dunlin:log-level', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
 }
 
 /** A thread entry next to this file: `.ts` when running from src/, `.js` from the compiled dist/. */

@@ -1,7 +1,8 @@
 // Owns the main thread: prepare ports, the zone writer and loader thread, start and restart serving threads, the ready line, signals, reload, control and metrics.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.ts';
+import { diffConfig } from '../config/diff.ts';
+import type { Config, ZoneSpec } from '../config/load.ts';
 import { formatAddress } from '../config/load.ts';
 import type { ControlHandlers, WorkerReport, WorkerThreadInfo, ZoneResult } from '../control/types.ts';
 import type { ZoneImage } from '../store/index.ts';
@@ -46,6 +47,8 @@ export interface PrimaryOptions {
   readonly log: Logger;
   /** Where the one ready line goes (stdout). */
   readonly out: NodeJS.WritableStream;
+  /** Reads the configuration again (SIGHUP, control reload); absent when the server runs from flags only. Throws ConfigError. */
+  readonly reread?: () => Config;
 }
 
 export async function runPrimary(opts: PrimaryOptions): Promise<number> {
@@ -63,7 +66,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     }
     throw err;
   }
-  return new Primary(config, log, opts.out).run();
+  return new Primary(config, log, opts.out, opts.config, opts.reread).run();
 }
 
 /**
@@ -83,7 +86,11 @@ function connectionBudget(config: Config, log: Logger): number {
 }
 
 class Primary {
-  readonly #config: Config;
+  /** The configuration running now (listen addresses resolved). */
+  #config: Config;
+  /** The configuration as read from the file (what the next re-read is compared with). */
+  #fileConfig: Config;
+  readonly #reread: (() => Config) | undefined;
   readonly #log: Logger;
   readonly #out: NodeJS.WritableStream;
   readonly #slots: Slot[] = [];
@@ -101,8 +108,10 @@ class Primary {
   #startupFailed: ((why: string) => void) | null = null;
   #allExited: (() => void) | null = null;
 
-  constructor(config: Config, log: Logger, out: NodeJS.WritableStream) {
+  constructor(config: Config, log: Logger, out: NodeJS.WritableStream, fileConfig: Config, reread: (() => Config) | undefined) {
     this.#config = config;
+    this.#fileConfig = fileConfig;
+    this.#reread = reread;
     this.#log = log;
     this.#out = out;
     this.#writer = new ZoneWriter(config.zones, log, this.#loader);
@@ -346,8 +355,36 @@ class Primary {
 
   async #reload(trigger: string): Promise<ZoneResult[]> {
     if (this.#phase !== 'running') return [];
-    this.#log.info({ trigger }, 'reloading zones');
-    return this.#writer.reload();
+    this.#log.info({ trigger }, this.#reread ? 'reloading the configuration and zones' : 'reloading zones');
+    return this.#writer.reload(this.#rereadConfig());
+  }
+
+  /**
+   * Reads the configuration file again: settings a running server can take over are applied, the
+   * others are refused with a warning naming the key (the old value stays), and the zone list is
+   * returned for the writer. A file that no longer validates changes nothing (error logged with
+   * the key path) and the zones of the running configuration are reloaded.
+   */
+  #rereadConfig(): readonly ZoneSpec[] | undefined {
+    if (!this.#reread) return undefined;
+    let next: Config;
+    try {
+      next = this.#reread();
+    } catch (err) {
+      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'configuration reload failed; keeping the running configuration');
+      return undefined;
+    }
+    const d = diffConfig(this.#fileConfig, next);
+    for (const r of d.refused) this.#log.warn({ key: r.key }, `configuration: ${r.message}`);
+    for (const a of d.applied) this.#log.info({ key: a.key }, `configuration: ${a.key} applied`);
+    if (d.applied.some((a) => a.key === 'log.level')) {
+      this.#log.level = d.config.log.level;
+      this.#broadcast({ cmd: 'dunlin:log-level', level: d.config.log.level });
+    }
+    this.#fileConfig = d.config;
+    // Listen addresses are the running ones (port 0 resolved): a listen change is refused anyway.
+    this.#config = { ...d.config, listen: this.#config.listen };
+    return d.config.zones;
   }
 
   // ---- control and metrics ----

@@ -94,6 +94,9 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
         zones = zoneSetOf(m.images);
         send({ cmd: 'dunlin:zones-applied', id: m.id });
         break;
+      case 'dunlin:log-level':
+        log.level = m.level;
+        break;
       case 'dunlin:shutdown':
         void stop('graceful', 'main thread asked');
         break;

@@ -29,6 +29,10 @@ interface ZoneState {
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
+function newState(spec: ZoneSpec): ZoneState {
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null };
+}
+
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
 export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'): string {
   switch (r.status) {
@@ -42,7 +46,16 @@ export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'
       const keep = r.servingSerial !== null ? `; still serving serial ${r.servingSerial}` : '; not served';
       return `${r.zone}: error: ${r.problems[0] ?? 'unknown'} (${r.errorCount} error${r.errorCount === 1 ? '' : 's'}${keep})`;
     }
+    case 'removed':
+      return `${r.zone}: removed from the configuration (was serial ${r.serial ?? '-'}); no longer served`;
   }
+}
+
+/** What reconfigure() changed. */
+export interface ZoneReconfiguration {
+  readonly added: readonly string[];
+  readonly removed: readonly ZoneResult[];
+  readonly changed: readonly string[];
 }
 
 /**
@@ -61,7 +74,47 @@ export class ZoneWriter {
   constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
     this.#log = log;
     this.#loader = loader;
-    for (const spec of specs) this.#states.push({ spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null });
+    for (const spec of specs) this.#states.push(newState(spec));
+  }
+
+  /**
+   * Takes over the zone list of a re-read configuration (the next reload loads what it adds and
+   * what changed): a removed zone stops being served at once; a zone whose settings changed keeps
+   * serving its current version until its new file is built (its file is parsed again even if
+   * its content did not change). Zones are matched by name (case-insensitive, RFC 4343).
+   */
+  async reconfigure(specs: readonly ZoneSpec[]): Promise<ZoneReconfiguration> {
+    const key = (name: string): string => Name.fromText(name).key;
+    const next = new Map(specs.map((spec) => [key(spec.name), spec]));
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: ZoneResult[] = [];
+    const states: ZoneState[] = [];
+    for (const s of this.#states) {
+      const spec = next.get(s.origin.key);
+      if (!spec) {
+        removed.push({ zone: s.spec.name, status: 'removed', serial: s.image !== null ? s.serial : null });
+        continue;
+      }
+      next.delete(s.origin.key);
+      if (JSON.stringify(spec) === JSON.stringify(s.spec)) {
+        states.push(s);
+        continue;
+      }
+      changed.push(spec.name);
+      states.push({ ...s, spec, fingerprint: null });
+    }
+    for (const spec of next.values()) {
+      added.push(spec.name);
+      states.push(newState(spec));
+    }
+    // Configuration order, as the file lists them.
+    const order = new Map(specs.map((spec, i) => [key(spec.name), i]));
+    states.sort((a, b) => order.get(a.origin.key)! - order.get(b.origin.key)!);
+    this.#states.splice(0, this.#states.length, ...states);
+    for (const r of removed) this.#log.warn({ zone: r.zone, status: r.status, result: describeResult(r) }, 'zone removed');
+    if (removed.length > 0) await this.#publish();
+    return { added, removed, changed };
   }
 
   /** The images of every zone served now, in configuration order. */
@@ -102,9 +155,15 @@ export class ZoneWriter {
     return this.#exclusive('load');
   }
 
-  /** Reloads zones whose file or $INCLUDEs changed. Concurrent calls share one run. */
-  reload(): Promise<ZoneResult[]> {
-    return this.#exclusive('reload');
+  /**
+   * Reloads zones whose file or $INCLUDEs changed. Concurrent calls share one run. With `specs`
+   * (a re-read configuration) the zone list is taken over first, after any run in progress.
+   */
+  async reload(specs?: readonly ZoneSpec[]): Promise<ZoneResult[]> {
+    if (specs === undefined) return this.#exclusive('reload');
+    await this.#running?.catch(() => undefined);
+    const { removed } = await this.reconfigure(specs);
+    return [...removed, ...(await this.#exclusive('reload'))];
   }
 
   #exclusive(what: 'load' | 'reload'): Promise<ZoneResult[]> {
@@ -169,6 +228,8 @@ export class ZoneWriter {
         break;
       case 'unchanged':
         this.#log[r.stillFailing === null ? 'info' : 'warn']({ zone, status: r.status, serial: r.serial, result }, 'zone unchanged');
+        break;
+      case 'removed':
         break;
       case 'failed':
         // Each problem is logged once, here: the loader thread and the serving threads never log zone problems.
