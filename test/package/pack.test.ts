@@ -18,7 +18,7 @@ test('the packed tarball installs into an empty directory and its dunlin serves 
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   const files = info!.files.map((f) => f.path);
-  for (const f of ['bin/dunlin.js', 'dist/cli/main.js', 'dist/server/worker-thread.js', 'LICENSE', 'README.md', 'package.json']) assert.ok(files.includes(f), `${f} is packed`);
+  for (const f of ['bin/dunlin.js', 'dist/cli/main.js', 'dist/server/worker-thread.js', 'dist/dunlin.1', 'LICENSE', 'README.md', 'package.json']) assert.ok(files.includes(f), `${f} is packed`);
   assert.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || f.endsWith('.ts')), [], 'no tests or sources');
 
   const app = join(dir, 'app');
