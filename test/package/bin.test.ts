@@ -1,7 +1,7 @@
 // Owns the tests of bin/dunlin.js's choice between src/ and dist/: never a stale build in a checkout, always dist/ when installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/harness.ts';
 import { run } from './run.ts';
@@ -54,4 +54,14 @@ test('in a checkout, a Node without type stripping runs dist/ only when it is ne
 test('an installed package (no src/) always runs dist/', async () => {
   const r = await runBin(layout({ dist: earlier }), true);
   assert.equal(r.stdout, 'dist\n', r.stderr);
+});
+
+test("bin/dunlin.js's version check names the same minimums as package.json's engines", () => {
+  const bin = readFileSync(join(ROOT, 'bin/dunlin.js'), 'utf8');
+  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  const minimums = [...engines.matchAll(/(\d+)\.(\d+)\.0/g)].map((m) => `${m[1]!}.${m[2]!}`);
+  assert.deepEqual(minimums, ['22.12', '23.1']);
+  const message = /var MINIMUM = '([^']+)'/.exec(bin)?.[1] ?? '';
+  for (const v of minimums) assert.ok(message.includes(`>= ${v}`), `the message names ${v}: ${message}`);
+  for (const [major, minor] of minimums.map((v) => v.split('.'))) assert.match(bin, new RegExp(`v\\[0\\] === ${major!}\\) return v\\[1\\] >= ${minor!};`));
 });
