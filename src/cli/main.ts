@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 // Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
-
 import { readFileSync } from 'node:fs';
 
 const usage = `usage: dunlin <command> [options]
-       dunlin help <command>     the command's options (same as dunlin <command> --help)
        dunlin --version
 
 commands:
@@ -23,13 +21,11 @@ const commands: Record<string, () => Promise<CommandMain>> = {
 };
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') return version();
   const [cmd, ...rest] = argv;
-  if (cmd === '--version' || cmd === '-V') {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`dunlin ${pkg.version}\n`);
-    return 0;
-  }
-  if (cmd === 'help' && rest[0] !== undefined) return run([rest[0], '--help']);
+  // `dunlin help reload` is `dunlin reload --help`.
+  const helpOf = cmd === 'help' && rest[0] !== undefined ? commands[rest[0]] : undefined;
+  if (helpOf) return (await helpOf())(['--help']);
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(usage + '\n');
     return cmd === undefined ? 2 : 0;
@@ -41,6 +37,12 @@ async function run(argv: string[]): Promise<number> {
   }
   const main = await load();
   return main(rest);
+}
+
+function version(): number {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`dunlin ${pkg.version}\n`);
+  return 0;
 }
 
 try {
