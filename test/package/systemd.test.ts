@@ -1,10 +1,11 @@
-// Owns the test of contrib/systemd/dunlin.service: systemd-analyze verify accepts it without a warning, and it keeps its promises.
+// Owns the tests of contrib/systemd/dunlin.service: systemd-analyze verify accepts it, it keeps its promises, and the documented config fits it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/harness.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { run } from './run.ts';
 
 const UNIT = join(ROOT, 'contrib/systemd/dunlin.service');
@@ -48,4 +49,19 @@ test('the unit runs as the dunlin user with only CAP_NET_BIND_SERVICE, its runti
   assert.equal(keys.get('ProtectSystem'), 'strict');
   assert.equal(keys.get('SystemCallArchitectures'), 'native');
   assert.ok(!keys.has('MemoryDenyWriteExecute'), "V8's JIT needs writable then executable memory");
+});
+
+test("docs/deployment.md's config is valid and puts the control socket in the unit's RuntimeDirectory", () => {
+  const doc = readFileSync(join(ROOT, 'docs/deployment.md'), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(yaml !== undefined, 'a yaml block');
+  const dir = tempDir('dunlin-deploy-');
+  try {
+    writeFileSync(join(dir, 'dunlin.yaml'), yaml);
+    const config = loadConfig({ file: join(dir, 'dunlin.yaml'), overrides: {} });
+    assert.deepEqual(config.listen.map((l) => l.port), [53, 53]);
+    assert.equal(config.control.socket, '/run/dunlin/control.sock');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
