@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
+import { readFileSync } from 'node:fs';
 
 const usage = `usage: dunlin <command> [options]
+       dunlin --version
 
 commands:
   serve        serve zones over UDP and TCP (dunlin serve --help)
@@ -19,7 +21,11 @@ const commands: Record<string, () => Promise<CommandMain>> = {
 };
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') return version();
   const [cmd, ...rest] = argv;
+  // `dunlin help reload` is `dunlin reload --help`.
+  const helpOf = cmd === 'help' && rest[0] !== undefined ? commands[rest[0]] : undefined;
+  if (helpOf) return (await helpOf())(['--help']);
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(usage + '\n');
     return cmd === undefined ? 2 : 0;
@@ -31,6 +37,12 @@ async function run(argv: string[]): Promise<number> {
   }
   const main = await load();
   return main(rest);
+}
+
+function version(): number {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`dunlin ${pkg.version}\n`);
+  return 0;
 }
 
 try {
