@@ -15,6 +15,19 @@ export interface LoadTimeResult {
   error?: string;
 }
 
+export interface CommitResult {
+  records: number;
+  commits: number;
+  medianMs: number;
+  maxMs: number;
+  layerNodes: number;
+  compactMs: number;
+}
+
+export function commitLine(c: CommitResult): string {
+  return `Commit of a 10-record changeset (5 names added, 5 removed, serial bumped) on the ${c.records.toLocaleString('en-US')}-record zone: median ${c.medianMs.toFixed(2)} ms, max ${c.maxMs.toFixed(2)} ms over ${c.commits} chained commits (change layer ${c.layerNodes} nodes at the end); folding that layer into a new base (compaction): ${c.compactMs.toFixed(0)} ms.`;
+}
+
 export interface CheckResult {
   workers: number;
   reference: string;
@@ -35,6 +48,8 @@ export interface BenchRun {
   checks: CheckResult[];
   loads: LoadResult[];
   loadTimes: LoadTimeResult[];
+  /** 10-record changesets committed on the loaded 1M-record zone, in the bench process. */
+  commits?: CommitResult | undefined;
   errors: string[];
   note?: string;
   profile?: { rows: SelfTime[]; totalMs: number; idleMs: number; files: number; qps: number; note: string } | undefined;
@@ -264,6 +279,7 @@ export function consoleReport(run: BenchRun): string {
     loadTable(sums),
     '',
     lt.length > 0 ? loadTimeTable(lt) : '(1M-zone load not run)',
+    ...(run.commits ? ['', commitLine(run.commits)] : []),
     '',
     verdictTable(verdicts(sums, lt)),
     '',
@@ -310,7 +326,8 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   (SIGTERM, then SIGKILL to the whole process tree) at the end, on errors and on SIGINT.
   NSD: \`rrl-ratelimit: 0\`, \`database: ""\`, \`server-count\` = workers (with \`reuseport\` at 2).
   Knot: \`udp-workers\`/\`tcp-workers\`/\`background-workers\` = workers, journal off.
-  Dunlin: \`node src/cli/main.ts serve --listen … --zone … --workers N\`.
+  Dunlin as it ships: \`node dist/cli/main.js serve --listen … --zone … --workers N\` (built from src/ by the
+  bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` (docs/deployment.md).
 - **Pinning**: with 1 worker the server runs on CPU 1 and the load generator on CPU 0
   (\`taskset\`). With 2 workers the machine has no spare core, so server and generator share both
   CPUs (\`taskset -c 0,1\` for both); 2-worker numbers therefore include the generator's competition.
@@ -373,7 +390,7 @@ ${sums.length > 0 ? loadTable(sums) : 'Not run in this invocation.'}
 
 ### 1,000,000-record zone
 
-${lt.length > 0 ? loadTimeTable(lt) : 'Not run in this invocation.'}
+${lt.length > 0 ? loadTimeTable(lt) : 'Not run in this invocation.'}${run.commits ? `\n\n${commitLine(run.commits)}` : ''}
 
 ### Targets
 

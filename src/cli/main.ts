@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
+import { readFileSync } from 'node:fs';
 
 const usage = `usage: dunlin <command> [options]
+       dunlin --version
 
 commands:
   serve         serve zones over UDP and TCP (dunlin serve --help)
@@ -29,6 +31,7 @@ const commands: Record<string, () => Promise<CommandMain>> = {
 };
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') return version();
   const [cmd, ...rest] = argv;
   // `dunlin help reload` is `dunlin reload --help`.
   const helpOf = cmd === 'help' && rest[0] !== undefined ? commands[rest[0]] : undefined;
@@ -44,6 +47,12 @@ async function run(argv: string[]): Promise<number> {
   }
   const main = await load();
   return main(rest);
+}
+
+function version(): number {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`dunlin ${pkg.version}\n`);
+  return 0;
 }
 
 try {

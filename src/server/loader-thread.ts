@@ -38,9 +38,8 @@ function run(job: LoadJob): { reply: LoadReply; built: Zone | null } {
  * posted, so it never delays serving the new version); null when larger than the history keeps.
  */
 function changes(job: LoadJob, built: Zone): ChangesReply {
-  const cs = diffZones(Zone.fromImage(job.previous!), built);
-  const size = cs.removed.length + cs.added.length;
-  return { id: job.id, status: 'changes', changeset: size > HISTORY_DEFAULTS.maxRecords ? null : encodeChangeset(cs) };
+  const cs = diffZones(Zone.fromImage(job.previous!), built, HISTORY_DEFAULTS.maxRecords);
+  return { id: job.id, status: 'changes', changeset: cs === null ? null : encodeChangeset(cs) };
 }
 
 /**

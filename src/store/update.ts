@@ -403,12 +403,18 @@ export class ZoneUpdate {
  * both share a base only the names of their change layers are compared; otherwise both are walked
  * once in canonical order (O(zone); run it off the query path).
  */
-export function diffZones(a: Zone, b: Zone): Changeset {
+export function diffZones(a: Zone, b: Zone): Changeset;
+export function diffZones(a: Zone, b: Zone, maxRecords: number): Changeset | null;
+export function diffZones(a: Zone, b: Zone, maxRecords = Infinity): Changeset | null {
   const removed: ResourceRecord[] = [];
   const added: ResourceRecord[] = [];
+  // Past maxRecords the walk stops: a history that cannot keep the changeset should not pay for it.
+  let over = false;
   const compare = (owner: Name, x: readonly SetData[], y: readonly SetData[]): void => {
+    if (over) return;
     removed.push(...minus(owner, x, y));
     added.push(...minus(owner, y, x));
+    if (removed.length + added.length > maxRecords) over = true;
   };
   if (a.base === b.base || a.base.c === b.base.c) {
     const keys = new Set<string>();
@@ -418,6 +424,7 @@ export function diffZones(a: Zone, b: Zone): Changeset {
     }
     const sorted = [...keys].map((k) => ({ k, s: wireSortKey(Uint8Array.from(k, (c) => c.charCodeAt(0)), 0, k.length) })).sort((x, y) => (x.s < y.s ? -1 : x.s > y.s ? 1 : 0));
     for (const { k } of sorted) {
+      if (over) break;
       const x = a.node(k);
       const y = b.node(k);
       const owner = (y ?? x)?.owner;
@@ -428,7 +435,7 @@ export function diffZones(a: Zone, b: Zone): Changeset {
     const ib = b.nodes();
     let x = ia.next();
     let y = ib.next();
-    while (!x.done || !y.done) {
+    while ((!x.done || !y.done) && !over) {
       let cmp: number;
       if (x.done) cmp = 1;
       else if (y.done) cmp = -1;
@@ -450,6 +457,7 @@ export function diffZones(a: Zone, b: Zone): Changeset {
       }
     }
   }
+  if (over) return null;
   return { origin: b.origin, serialFrom: a.serial, serialTo: b.serial, soaFrom: soaRecord(a), soaTo: soaRecord(b), removed, added };
 }
 

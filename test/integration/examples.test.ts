@@ -10,7 +10,7 @@ const examples = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.
 
 test('npm start serves examples/dunlin.yaml', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  assert.equal(pkg.scripts['start'], 'node src/cli/main.ts serve --config examples/dunlin.yaml');
+  assert.equal(pkg.scripts['start'], 'node bin/dunlin.js serve --config examples/dunlin.yaml');
   assert.ok(examples.includes('dunlin.yaml'));
 });
 

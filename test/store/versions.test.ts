@@ -236,3 +236,10 @@ test('canonicalPermutation equals Name.compare order for random names (case, oct
     { numRuns: 2000 },
   );
 });
+
+test('diffZones stops past a record limit and says so', () => {
+  const z0 = zoneFromText(TEXT, ORIGIN);
+  const z1 = updateZone(z0).add(rr('n1 300 A 192.0.2.1')).add(rr('n2 300 A 192.0.2.2')).add(rr('n3 300 A 192.0.2.3')).commit().zone;
+  assert.equal(diffZones(z0, z1, 2), null);
+  assert.equal(diffZones(z0, z1, 3)?.added.length, 3);
+});
