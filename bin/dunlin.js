@@ -3,6 +3,10 @@
 // Plain JavaScript that any old Node parses: no static imports, no syntax newer than ES2017.
 'use strict';
 
+// Node opens its inspector (code execution as our user) on SIGUSR1 unless a handler exists: one
+// exists from the first line on; `dunlin serve` adds the one that logs statistics.
+process.on('SIGUSR1', function () {});
+
 var MINIMUM = 'Node.js >= 22.12 (or >= 23.1 on the 23 line)';
 
 /** True when this Node has what Dunlin needs: SO_REUSEPORT on dgram/net (22.12.0, 23.1.0). */
