@@ -367,7 +367,7 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   server with an independent client (\`dns-packet\`); rcode and the answer section (as sets of
   owner, TTL, type, RDATA) must equal NSD's; authority differences are listed separately.
 
-Anchors from the issue (same class of 2-core machine, generator and server on separate cores):
+Reference numbers measured elsewhere (same class of 2-core machine, generator and server on separate cores):
 NSD 4.6, 1 process: UDP 353k–398k qps, 2.5 CPU µs/query; TCP 16 persistent 138k–149k qps;
 19–21 CPU µs per new TCP connection; 1M zone 1.1 s, 471 MiB. Knot 3.2, 1 worker: UDP 267k
 (generator-bound), 1.9 µs/query; TCP 152k; 19 µs/connection; 1M zone 1.0 s, 230 MiB.
