@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Owns `dunlin <command>` dispatch and the process exit code; the only place that exits.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../control/version.ts';
 
 const usage = `usage: dunlin <command> [options]
        dunlin --version
@@ -50,8 +50,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 function version(): number {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  process.stdout.write(`dunlin ${pkg.version}\n`);
+  process.stdout.write(`dunlin ${packageVersion()}\n`);
   return 0;
 }
 

@@ -1,8 +1,8 @@
 // Owns the control channel server in the primary: a 0600 unix socket with a key, newline-delimited JSON commands.
+import { packageVersion } from './version.ts';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ControlHandlers } from './types.ts';
 import { controlKeyPath } from './paths.ts';
@@ -42,17 +42,6 @@ export class ControlSetupError extends Error {
     this.name = 'ControlSetupError';
   }
 }
-
-/** The package version, read once (package.json sits two levels up from src/control and from dist/control). */
-const VERSION: string = (() => {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    const v = (pkg as { version?: unknown } | null)?.version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
 
 const DEFAULTS = { idleTimeoutMs: 10_000, maxConnections: 16, leakAfterMs: 5000, sampleIntervalMs: 5000 } as const;
 
@@ -166,7 +155,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         const p = handlers.pids();
         const zones = handlers.zones?.() ?? [];
         const s: StatusResult = {
-          version: VERSION,
+          version: packageVersion(),
           zones: {
             configured: zones.length,
             loaded: zones.filter((z) => z.loadedAt !== null).length,
