@@ -2,7 +2,7 @@
 import { RRType } from '../wire/constants.ts';
 import { lowerByte } from '../wire/bytes.ts';
 import { compareWire, writeSortKey } from './canonical.ts';
-import { hashKey, hashWire } from './hash.ts';
+import { nameHash, nameKeyHash } from '../wire/hash.ts';
 
 /** Node flags (bit set). */
 export const NodeFlag = {
@@ -82,12 +82,13 @@ export function typeFlags(type: number, apex: boolean): number {
   return 0;
 }
 
-function buildHash(c: Omit<Columns, 'table'>, rows: number, seed: number): Int32Array {
+function buildHash(c: Omit<Columns, 'table'>, rows: number, seed: number, hashes: Uint32Array | null): Int32Array {
   let cap = 16;
   while (cap < rows * 2) cap *= 2;
   const t = shared(Int32Array, cap);
   for (let n = 0; n < rows; n++) {
-    let slot = hashWire(seed, c.arena, c.nodeOwner[n]!, c.nodeOwnerLen[n]!) & (cap - 1);
+    const h = hashes !== null ? hashes[n]! : nameHash(seed, c.arena, c.nodeOwner[n]!, c.nodeOwnerLen[n]!);
+    let slot = h & (cap - 1);
     while (t[slot] !== 0) slot = (slot + 1) & (cap - 1);
     t[slot] = n + 1;
   }
@@ -111,8 +112,9 @@ export function allocColumns(rows: number, sets: number, arena: number): Omit<Co
   };
 }
 
-export function finishColumns(c: Omit<Columns, 'table'>, rows: number, seed: number): Columns {
-  return { ...c, table: buildHash(c, rows, seed) };
+/** The columns with their owner hash; `hashes` (per row, nameHash with `seed`) when the caller has them already. */
+export function finishColumns(c: Omit<Columns, 'table'>, rows: number, seed: number, hashes: Uint32Array | null = null): Columns {
+  return { ...c, table: buildHash(c, rows, seed, hashes) };
 }
 
 /** Builds a table from node contents already in canonical order (change layers, small zones). */
@@ -174,7 +176,7 @@ export class Snap {
     const a = c.arena;
     const t = c.table;
     const len = key.length;
-    let slot = hashKey(this.seed, key) & this.#mask;
+    let slot = nameKeyHash(this.seed, key) & this.#mask;
     for (;;) {
       const v = t[slot]!;
       if (v === 0) return -1;

@@ -7,7 +7,7 @@ import { RecordTable } from '../zone/table.ts';
 import { compareWire } from './canonical.ts';
 import { allocColumns, canonicalPermutation, columnsFromNodes, coveredOf, finishColumns, mergeColumns, NodeFlag, setOrder, Snap, typeFlags } from './columns.ts';
 import type { Columns, NodeData } from './columns.ts';
-import { newSeed } from './hash.ts';
+import { nameHash, newNameSeed } from '../wire/hash.ts';
 
 export { NodeFlag } from './columns.ts';
 
@@ -264,7 +264,7 @@ export class Zone {
   /** The same content with the change layer folded into a new base (O(zone) copy; run it off the query path). */
   compact(): Zone {
     if (this.delta === null) return this;
-    const seed = newSeed();
+    const seed = newNameSeed();
     return new Zone(this.origin, new Snap(mergeColumns(this.base, this.delta, seed), seed), null, this.recordCount);
   }
 
@@ -422,7 +422,7 @@ export function buildZone(origin: Name, records: readonly ResourceRecord[]): Zon
 
 /** A version made of node contents in canonical order (the change layer builder's sibling for small zones). */
 export function zoneFromNodes(origin: Name, nodes: readonly NodeData[], recordCount: number): Zone {
-  const seed = newSeed();
+  const seed = newNameSeed();
   return new Zone(origin, new Snap(columnsFromNodes(nodes, seed), seed), null, recordCount);
 }
 
@@ -519,6 +519,9 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
   if (!apexIsOwner) arenaLen += originLen;
   for (let k = 0; k < order.length; k++) arenaLen += 2 + table.recLen[order[k]!]!;
   const c = allocColumns(nodes, sets, arenaLen);
+  // The table hashed every owner (and interned ENT) with the same function and seed: reused, not recomputed.
+  const seed = table.seed;
+  const rowHash = new Uint32Array(nodes);
   const { arena } = c;
   const runs: number[] = []; // [order key, from, to) triples of one node
   const runOrder: number[] = [];
@@ -529,6 +532,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
     c.nodeOwner[row] = at;
     if (n < nodeId.length) {
       const id = nodeId[n]!;
+      rowHash[row] = table.ownerHash[id]!;
       const o = table.ownerOff[id]!;
       const len = table.ownerLen[id]!;
       const oa = table.ownerArena;
@@ -537,6 +541,7 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
       at += len;
     } else {
       arena.set(origin.wire, at);
+      rowHash[row] = nameHash(seed, origin.wire, 0, originLen);
       c.nodeOwnerLen[row] = originLen;
       at += originLen;
     }
@@ -589,6 +594,5 @@ export function buildZoneFromTable(origin: Name, table: RecordTable, order: Uint
     c.nodeSetCount[row] = s - c.nodeFirstSet[row]!;
     c.nodeFlags[row] = flags;
   }
-  const seed = newSeed();
-  return new Zone(origin, new Snap(finishColumns(c, nodes, seed), seed), null, order.length);
+  return new Zone(origin, new Snap(finishColumns(c, nodes, seed, rowHash), seed), null, order.length);
 }

@@ -1,4 +1,4 @@
-// Owns the one seeded hash of byte ranges (names case-folded) that every hash table keyed by client-chosen bytes uses.
+// Owns the seeded hashes: a keyed hash for tables of client-chosen bytes (the answer cache), and the name hash of zone tables.
 import { lowerByte } from './bytes.ts';
 
 /**
@@ -76,4 +76,31 @@ export function seededHash(seed: HashSeed, b: Uint8Array, start: number, end: nu
     if (i > end + 1 && round >= ((end - start) >>> 2) + 3) break;
   }
   return (v1 ^ v3) >>> 0;
+}
+
+/**
+ * The hash of zone tables (the parser's record table and every store node table): FNV-1a over
+ * case-folded wire octets, started from a per-table seed. Zone tables hold the operator's names,
+ * not names a client chooses, so a seeded FNV is enough and keeps the query path's probe cheap.
+ * The seed travels with the table: the store reuses the parser's hashes and every thread probes
+ * with the same function.
+ */
+export function nameHash(seed: number, a: Uint8Array, at: number, len: number): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ lowerByte(a[at + i]!), 0x01000193);
+  return h >>> 0;
+}
+
+/** nameHash over a name key (lower-cased wire as latin1, Name.key): the query path's form. */
+export function nameKeyHash(seed: number, key: string): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A fresh random seed for a zone table. */
+export function newNameSeed(): number {
+  const w = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(w);
+  return w[0]!;
 }

@@ -1,5 +1,6 @@
 // Owns the compact record table the parser streams into: interned owner wire names, typed-array columns, one RDATA arena, positions.
 import { lowerByte } from '../wire/bytes.ts';
+import { nameHash, newNameSeed } from '../wire/hash.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 
@@ -18,13 +19,6 @@ function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: 
 export function freeBuffer(a: { readonly buffer: ArrayBufferLike }): void {
   const b = a.buffer as ArrayBufferLike & { readonly detached?: boolean; transfer?: (length: number) => ArrayBuffer };
   if (b.detached === false && typeof b.transfer === 'function') b.transfer(0);
-}
-
-/** FNV-1a over wire octets folded to lower case: equal for names that differ only in case (RFC 4343). */
-export function hashWireFolded(a: Uint8Array, at: number, len: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ lower(a[at + i]!), 0x01000193);
-  return h >>> 0;
 }
 
 /** Case-insensitive comparison of two wire names of the same length. */
@@ -47,8 +41,13 @@ export class RecordTable {
   ownerOff: Uint32Array;
   ownerLen: Uint8Array;
   ownerCanon: Uint32Array;
-  /** Folded hash per owner: probes compare it first, and growing the hash never rehashes names. */
+  /**
+   * Folded hash per owner (nameHash with this table's seed): probes compare it first, growing the
+   * hash never rehashes names, and the store's node table reuses it (same function, same seed).
+   */
   ownerHash: Uint32Array;
+  /** The nameHash seed of this table; the zone version built from it keeps it. */
+  readonly seed: number = newNameSeed();
   ownerCount = 0;
   /**
    * Open addressing, load factor <= 1/2: slot s is #hash[2s] = id + 1 (0 = empty) and #hash[2s+1] =
@@ -119,7 +118,7 @@ export class RecordTable {
   /** The id of an owner wire name (exact octets), adding it when new. */
   intern(wire: Uint8Array, at: number, len: number): number {
     const mask = this.#slots - 1;
-    const h = hashWireFolded(wire, at, len);
+    const h = nameHash(this.seed, wire, at, len);
     const hs = h | 0;
     const table = this.#hash;
     let slot = h & mask;
@@ -184,7 +183,7 @@ export class RecordTable {
   /** The canonical id of a wire name compared without case, or -1 when no record owner has it. */
   findFolded(wire: Uint8Array, at: number, len: number): number {
     const mask = this.#slots - 1;
-    const h = hashWireFolded(wire, at, len);
+    const h = nameHash(this.seed, wire, at, len);
     const hs = h | 0;
     const table = this.#hash;
     let slot = h & mask;
