@@ -12,8 +12,10 @@ const INCLUDE = /^\$INCLUDE[ \t]+(?:"((?:[^"\\]|\\.)*)"|(\S+))/gim;
  * SHA-256 over the bytes of `file` and, recursively, of each file named by an $INCLUDE line
  * (relative names resolved against the including file's directory, then the working directory).
  * An unreadable file contributes its error code, so fixing it later changes the fingerprint too.
+ * With `keep`, the bytes read are kept by absolute path, so the parse reads exactly what was hashed
+ * (and reads nothing twice).
  */
-export function zoneFingerprint(file: string): string {
+export function zoneFingerprint(file: string, keep?: Map<string, Buffer>): string {
   const h = createHash('sha256');
   const seen = new Set<string>();
   const visit = (path: string, depth: number): void => {
@@ -28,8 +30,10 @@ export function zoneFingerprint(file: string): string {
       return;
     }
     h.update(text);
+    keep?.set(path, text);
+    // Buffer.indexOf is a native search: no 50 MB string for a file without $INCLUDE.
+    if (text.indexOf('$INCLUDE') < 0 && text.indexOf('$include') < 0) return;
     const s = text.toString('latin1');
-    if (!s.includes('$INCLUDE') && !s.includes('$include')) return;
     for (const m of s.matchAll(INCLUDE)) {
       const name = m[1] ?? m[2];
       if (name === undefined) continue;

@@ -1,12 +1,13 @@
 // Owns the zone loader thread's entry: fingerprint, parse, check and build one zone per job, off every serving thread and off the main thread.
 import { readlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { diffZones, HISTORY_DEFAULTS, loadZoneIntoStore, Zone } from '../store/index.ts';
 import { encodeChangeset } from './changes.ts';
 import { Name } from '../wire/name.ts';
-import { formatProblem } from '../zone/index.ts';
+import { formatProblem, readZoneText } from '../zone/index.ts';
 import { zoneFingerprint } from './fingerprint.ts';
 import type { ChangesReply, LoadJob, LoadReply } from './ipc.ts';
 
@@ -14,12 +15,21 @@ import type { ChangesReply, LoadJob, LoadReply } from './ipc.ts';
 const MAX_PROBLEMS = 100;
 
 function run(job: LoadJob): { reply: LoadReply; built: Zone | null } {
-  const fingerprint = zoneFingerprint(job.file);
+  const read = new Map<string, Buffer>();
+  const fingerprint = zoneFingerprint(job.file, read);
   if (fingerprint === job.fingerprint) return { reply: { id: job.id, status: 'unchanged', fingerprint }, built: null };
   const t0 = performance.now();
+  // The parse takes the bytes the fingerprint hashed (each dropped once taken): what is served is what was hashed.
+  const readFile = (path: string): string => {
+    const abs = resolve(path);
+    const b = read.get(abs);
+    if (b === undefined) return readZoneText(path);
+    read.delete(abs);
+    return b.toString('latin1');
+  };
   let r;
   try {
-    r = loadZoneIntoStore(job.file, Name.fromText(job.zone));
+    r = loadZoneIntoStore(job.file, Name.fromText(job.zone), { readFile });
   } catch (err) {
     return { reply: { id: job.id, status: 'failed', fingerprint, errors: [`${job.file}:0:0: error: ${err instanceof Error ? err.message : String(err)}`], errorCount: 1, warnings: [] }, built: null };
   }

@@ -134,8 +134,11 @@ class Primary {
     // The worker threads start (load their modules, set up) while the loader thread builds the
     // zones; they bind only once every zone is built, so no configured zone is ever answered REFUSED.
     this.#maxConnections = connectionBudget(this.#config, this.#log);
+    // The loader thread is created first: on a small machine it then starts parsing while the
+    // serving threads are still loading their modules, instead of after them.
+    const loaded = this.#writer.loadAll();
     const startedWorkers = this.#startWorkers();
-    await this.#writer.loadAll();
+    await loaded;
     if (this.#phase === 'starting') this.#broadcast({ cmd: 'dunlin:listen' });
     const started = await startedWorkers;
     if (started !== null) {

@@ -13,6 +13,8 @@ import type { ZoneLoadResult, ZoneProblem } from './types.ts';
 export interface LoadOptions {
   /** Errors listed before "and N more" (default 100). */
   readonly maxErrors?: number;
+  /** Reads a zone file or an $INCLUDEd one as latin1 text (default: from disk). */
+  readonly readFile?: (path: string) => string;
 }
 
 /**
@@ -59,13 +61,13 @@ export function loadZoneTable(path: string, origin: Name, opts: LoadOptions = {}
   const none = new Uint32Array(0);
   let text: string;
   try {
-    text = readZoneText(path);
+    text = (opts.readFile ?? readZoneText)(path);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const msg = `cannot read zone file${typeof code === 'string' ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}`;
     return { origin, table: null, order: none, errors: [{ severity: 'error', file: path, line: 0, col: 0, message: msg }], warnings: [], serial: null };
   }
-  const parsed = parseZoneToTable(text, { origin, file: path, readFile: readZoneText, maxErrors: max });
+  const parsed = parseZoneToTable(text, { origin, file: path, readFile: opts.readFile ?? readZoneText, maxErrors: max });
   if (parsed.errors.length > 0) {
     return { origin, table: null, order: none, errors: parsed.errors, warnings: parsed.warnings, serial: null };
   }
