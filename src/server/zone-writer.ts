@@ -75,7 +75,10 @@ export class ZoneWriter {
   readonly #loader: ZoneLoadService;
   readonly #states: ZoneState[] = [];
   readonly #subscribers = new Set<(images: readonly ZoneImage[], unserved: readonly string[]) => Promise<void>>();
-  #running: Promise<ZoneResult[]> | null = null;
+  /** The end of the queue of writer turns. */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** A full reload waiting for its turn: later full reloads share it. */
+  #queuedFull: Promise<ZoneResult[]> | null = null;
   #builds = 0;
   /** The unserved names last published (threads start knowing every configured zone as unserved). */
   #publishedUnserved: string;
@@ -88,7 +91,8 @@ export class ZoneWriter {
   }
 
   /**
-   * Takes over the zone list of a re-read configuration (the next reload loads what it adds and
+   * Takes over the zone list of a re-read configuration (call it through reload(specs), which
+   * runs it in the writer's turn) (the next reload loads what it adds and
    * what changed): a removed zone stops being served at once; a zone whose settings changed keeps
    * serving its current version until its new file is built (its file is parsed again even if
    * its content did not change). Zones are matched by name (case-insensitive, RFC 4343).
@@ -179,37 +183,45 @@ export class ZoneWriter {
 
   /** Startup: loads every zone; a zone that fails is logged (file:line:col) and not served, the others are (as NSD and Knot do). */
   loadAll(): Promise<ZoneResult[]> {
-    return this.#exclusive('load');
+    return this.#enqueue(() => this.#run('load'));
   }
 
   /**
-   * Reloads zones whose file or $INCLUDEs changed. Concurrent calls share one run. With `specs`
-   * (a re-read configuration) the zone list is taken over first, after any run in progress.
+   * Reloads zones whose file or $INCLUDEs changed. Runs one at a time, in the order asked; calls
+   * that arrive while a full reload waits for its turn share it (a reload already running may have
+   * read a file before it changed, so it is not shared). With `specs` (a re-read configuration)
+   * the zone list is taken over first, in the same turn.
    */
-  async reload(specs?: readonly ZoneSpec[]): Promise<ZoneResult[]> {
-    if (specs === undefined) return this.#exclusive('reload');
-    await this.#running?.catch(() => undefined);
-    const { removed } = await this.reconfigure(specs);
-    return [...removed, ...(await this.#exclusive('reload'))];
+  reload(specs?: readonly ZoneSpec[]): Promise<ZoneResult[]> {
+    if (specs !== undefined) {
+      return this.#enqueue(async () => {
+        const { removed } = await this.reconfigure(specs);
+        return [...removed, ...(await this.#run('reload'))];
+      });
+    }
+    if (this.#queuedFull) return this.#queuedFull;
+    const p = this.#enqueue(() => {
+      this.#queuedFull = null;
+      return this.#run('reload');
+    });
+    this.#queuedFull = p;
+    return p;
   }
 
   /** Reloads one configured zone (matched case-insensitively); [] when no such zone is configured. */
-  async reloadZone(name: string): Promise<ZoneResult[]> {
-    while (this.#running) await this.#running.catch(() => undefined);
+  reloadZone(name: string): Promise<ZoneResult[]> {
     const key = Name.fromText(name).key;
-    const s = this.#states.find((x) => x.origin.key === key);
-    if (!s) return [];
-    this.#running = this.#run('reload', [s]).finally(() => {
-      this.#running = null;
+    return this.#enqueue(async () => {
+      const s = this.#states.find((x) => x.origin.key === key);
+      return s ? this.#run('reload', [s]) : [];
     });
-    return this.#running;
   }
 
-  #exclusive(what: 'load' | 'reload'): Promise<ZoneResult[]> {
-    this.#running ??= this.#run(what).finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+  /** One writer turn at a time: loads, reloads and reconfigurations never interleave. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.#tail.then(task, task);
+    this.#tail = p.catch(() => undefined);
+    return p;
   }
 
   async #run(what: 'load' | 'reload', only?: readonly ZoneState[]): Promise<ZoneResult[]> {

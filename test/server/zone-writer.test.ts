@@ -164,3 +164,31 @@ test('fingerprint: changes with the file or any $INCLUDEd file, stable otherwise
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reloads run one at a time: a full reload and a re-read zone list asked while one zone reloads each get their own turn', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dunlin-zones-'));
+  const loader = new ZoneLoader();
+  try {
+    const a = join(dir, 'a.zone');
+    const b = join(dir, 'b.zone');
+    const c = join(dir, 'c.zone');
+    for (const f of [a, b, c]) writeFileSync(f, zone(1));
+    const w = new ZoneWriter([{ name: 'a.test.', file: a }, { name: 'b.test.', file: b }], log, loader);
+    w.onPublish(() => Promise.resolve());
+    await w.loadAll();
+    writeFileSync(a, zone(2));
+    writeFileSync(b, zone(2));
+    const one = w.reloadZone('a.test.');
+    const all = w.reload();
+    const again = w.reload();
+    const reconfigured = w.reload([{ name: 'b.test.', file: b }, { name: 'c.test.', file: c }]);
+    assert.deepEqual((await one).map((r) => `${r.zone} ${r.status}`), ['a.test. loaded']);
+    assert.deepEqual((await all).map((r) => `${r.zone} ${r.status}`), ['a.test. unchanged', 'b.test. loaded'], 'the full reload is not swallowed by the one-zone reload');
+    assert.equal(await again, await all, 'a full reload asked while another waits shares it');
+    assert.deepEqual((await reconfigured).map((r) => `${r.zone} ${r.status}`), ['a.test. removed', 'b.test. unchanged', 'c.test. loaded']);
+    assert.deepEqual(w.status().map((s) => `${s.zone} ${s.serial ?? '-'}`), ['b.test. 2', 'c.test. 1']);
+  } finally {
+    await loader.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
