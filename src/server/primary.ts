@@ -103,6 +103,8 @@ class Primary {
   #maxConnections = 1;
   #nextId = 1;
   #phase: 'starting' | 'running' | 'stopping' = 'starting';
+  /** Set once the workers were told to bind; a worker started after that binds at once. */
+  #listening = false;
   #listeners: readonly BoundListener[] = [];
   #closers: (() => Promise<void>)[] = [];
   #finish: (code: number) => void = () => undefined;
@@ -136,11 +138,16 @@ class Primary {
     this.#maxConnections = connectionBudget(this.#config, this.#log);
     // The loader thread is created first: on a small machine it then starts parsing while the
     // serving threads are still loading their modules, instead of after them.
+    this.#log.info({ zones: this.#config.zones.length, workers: this.#config.workers }, 'loading zones');
     const loaded = this.#writer.loadAll();
     const startedWorkers = this.#startWorkers();
-    await loaded;
-    if (this.#phase === 'starting') this.#broadcast({ cmd: 'dunlin:listen' });
-    const started = await startedWorkers;
+    // A worker that fails to start, or a signal, ends the startup without waiting for the zones.
+    const first = await Promise.race([loaded.then(() => 'loaded' as const), startedWorkers]);
+    if (first === 'loaded' && this.#phase === 'starting') {
+      this.#listening = true;
+      this.#broadcast({ cmd: 'dunlin:listen' });
+    }
+    const started = first === 'loaded' ? await startedWorkers : first;
     if (started !== null) {
       this.#log.error({ why: started }, 'startup failed');
       process.stderr.write(`dunlin: startup failed: ${started}\n`);
@@ -150,8 +157,11 @@ class Primary {
       return 1;
     }
     const setup = await this.#startServices();
-    if (setup !== null) {
-      process.stderr.write(`dunlin: ${setup}\n`);
+    // A SIGTERM/SIGINT while the control socket and metrics were starting set the phase to stopping.
+    const interrupted = this.#phase === 'stopping';
+    if (setup !== null || interrupted) {
+      if (setup !== null) process.stderr.write(`dunlin: ${setup}\n`);
+      else process.stderr.write('dunlin: startup failed: interrupted\n');
       await this.#stopAll(false);
       await this.#closeServices();
       this.#removeSignals();
@@ -196,7 +206,7 @@ class Primary {
     // The current images: a replacement thread serves exactly what the others serve, from the same memory.
     const data: WorkerData = {
       config: this.#config, index: slot.index, images: this.#writer.images(), unserved: this.#writer.unserved(), maxConnections: this.#maxConnections,
-      deferListen: this.#phase === 'starting', testHooks: this.#testHooks,
+      deferListen: !this.#listening, testHooks: this.#testHooks,
     };
     const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}` });
     slot.worker = w;
@@ -249,8 +259,10 @@ class Primary {
       if (this.#slots.every((s) => s.worker === null)) this.#allExited?.();
       return;
     }
-    if (this.#phase === 'starting') {
-      this.#startupFailed?.(`worker ${slot.index} (thread ${threadId ?? '?'}) exited during startup (code ${code}${err ? `: ${err}` : ''})`);
+    // Until every worker is ready, an exit fails the startup; after that (control and metrics still
+    // starting) it is a crash like any other and the worker is restarted.
+    if (this.#phase === 'starting' && this.#startupFailed !== null) {
+      this.#startupFailed(`worker ${slot.index} (thread ${threadId ?? '?'}) exited during startup (code ${code}${err ? `: ${err}` : ''})`);
       return;
     }
     const lived = Date.now() - slot.startedAt;
@@ -260,7 +272,7 @@ class Primary {
     this.#log.error({ worker: slot.index, threadId, code, err, livedMs: lived, restartInMs: delay }, 'worker crashed; restarting');
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
-      if (this.#phase !== 'running') return;
+      if (this.#phase === 'stopping') return;
       this.#spawn(slot, () => this.#log.info({ worker: slot.index, threadId: slot.threadId }, 'worker restarted'));
     }, delay);
   }

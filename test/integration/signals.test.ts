@@ -1,8 +1,11 @@
-// Tests the server's signals and shutdown: SIGUSR1 logs statistics and never opens the Node inspector; SIGTERM closes idle TCP connections at once and logs what it waits for; a server with nothing to serve says so.
+// Tests the server's signals and shutdown: SIGUSR1 logs statistics and never opens the Node inspector; SIGTERM closes idle TCP connections at once, logs what it waits for, and interrupts a startup still loading zones; a server with nothing to serve says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { decodeResponse, encodeQuery, frame, queryUdp, rcodeOf, sampleZone, startServer, TcpClient, waitFor } from '../helpers/harness.ts';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeResponse, encodeQuery, frame, MAIN, queryUdp, rcodeOf, ROOT, sampleZone, startServer, TcpClient, tempDir, waitFor } from '../helpers/harness.ts';
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -89,5 +92,32 @@ test('a server whose every zone failed warns that it serves nothing, and answers
     assert.equal(rcodeOf(decodeResponse(await queryUdp(srv.udp4, encodeQuery('www.broken.test.', 'A')))), 'SERVFAIL');
   } finally {
     await srv.stop();
+  }
+});
+
+test('SIGTERM while a big zone is still loading stops the server at once, without waiting for the load', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const file = join(dir, 'big.zone');
+  const lines = ['$TTL 300', '@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300', '@ IN NS ns1', 'ns1 IN A 192.0.2.53'];
+  for (let i = 0; i < 400_000; i++) lines.push(`h${i} IN A 10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', '127.0.0.1:0', '--zone', `big.test=${file}`, '--workers', '2', '--control', join(dir, 'control.sock')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    // Logged once the main thread handles signals and the loader has its job.
+    await waitFor(() => err.includes('"loading zones"'), 20_000);
+    assert.ok(!err.includes('"zone loaded"'), 'the zone is still loading when the signal is sent');
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    const ms = Date.now() - t0;
+    assert.equal(code, 1, `an interrupted startup exits 1\n${err.slice(-1500)}`);
+    assert.ok(!err.includes('"zone loaded"'), 'it did not wait for the zone');
+    assert.ok(ms < 3_000, `stopped in ${ms} ms`);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });
