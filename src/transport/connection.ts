@@ -228,8 +228,10 @@ export class Connection implements TrackedConnection {
 
   #onData = (chunk: Buffer): void => {
     this.#bytesIn += chunk.length;
+    // Lingering after FIN: input is discarded, and it does not count as activity (a peer that keeps
+    // sending cannot extend the linger or a pending write/answer timer).
+    if (this.#ending) return;
     this.#lastActivity = Date.now();
-    if (this.#ending) return; // lingering after FIN: discard input until the peer's FIN
     this.#process(chunk);
   };
 
@@ -370,8 +372,9 @@ export class Connection implements TrackedConnection {
   /** Pulls the stream's next message, only while the write buffer is below its limit (backpressure). */
   #pull(s: StreamState): void {
     if (this.#stream !== s || s.pulling || this.#destroyed) return;
-    if (this.#batch.byteLength + this.#socket.writableLength > this.#owner.limits.writeBufferBytes) {
-      // The peer is not reading fast enough: pull again on 'drain'; the write timer bounds the wait.
+    if (this.#socket.writableNeedDrain && this.#batch.byteLength + this.#socket.writableLength > this.#owner.limits.writeBufferBytes) {
+      // The peer is not reading fast enough: pull again on 'drain' (which comes only after a write
+      // returned false, hence writableNeedDrain); the write timer bounds the wait.
       s.waitingDrain = true;
       this.#listenDrain();
       this.#state = 'writing';

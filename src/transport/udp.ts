@@ -171,7 +171,13 @@ export class UdpTransport {
     if (!(out instanceof Promise)) {
       // A stream over UDP is a handler bug (transfers stream over TCP only, RFC 5936 §4.2): release it, drop.
       this.#dropped++;
-      void out.messages.return?.().catch(() => undefined);
+      ac?.abort();
+      try {
+        const r: unknown = out.messages.return?.();
+        if (r instanceof Promise) r.catch(() => undefined);
+      } catch {
+        // a handler's iterator that throws on return() must not take the socket's listener down
+      }
       return;
     }
     if (state.inFlight >= this.#maxInFlight) {
