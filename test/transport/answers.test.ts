@@ -372,6 +372,32 @@ test('TCP: a 10,000-message stream to a slow reader pauses (bounded memory) and 
   await waitFor(() => f.reg.size === 0, 3000);
 });
 
+test('TCP: with a write buffer below the socket high-water mark a stream still completes to a reader (drain is only awaited after a full write)', { timeout: 30_000 }, async () => {
+  const f = await start({ writeBufferBytes: 1024, readTimeoutMs: 5_000 });
+  const N = 2_000;
+  const s = counted(N, 1000);
+  f.probe.stream = s.gen;
+  const c = await TcpClient.connect(f.ep);
+  try {
+    c.socket.pause(); // the kernel buffers fill, so the server's own write buffer holds some data
+    await c.write(frame(axfrQuery(7)));
+    let last = -1;
+    await waitFor(() => {
+      const now = s.produced();
+      const stable = now === last && now > 0;
+      last = now;
+      return stable;
+    }, 10_000, 200);
+    c.socket.resume();
+    const got = await c.read(N, 20_000);
+    assert.equal(got.length, N);
+    assert.equal(s.finished(), true);
+  } finally {
+    c.destroy();
+  }
+  await waitFor(() => f.reg.size === 0, 3000);
+});
+
 test('TCP: the peer closing mid-stream ends the stream (return() called) and the connection', async () => {
   const f = await start({ writeBufferBytes: 16 * 1024 });
   const s = counted(1_000_000, 1000);
