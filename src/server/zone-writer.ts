@@ -8,6 +8,7 @@ import type { ZoneEvent } from '../metrics/channels.ts';
 import { ZoneHistory } from '../store/index.ts';
 import type { ZoneImage } from '../store/index.ts';
 import { Name } from '../wire/name.ts';
+import { serialGt } from '../wire/serial.ts';
 import { decodeChangeset } from './changes.ts';
 import type { LoadReply, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
@@ -50,12 +51,6 @@ export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'
     case 'removed':
       return `${r.zone}: removed from the configuration (was serial ${r.serial ?? '-'}); no longer served`;
   }
-}
-
-/** RFC 1982 §3.2 serial arithmetic: true when `to` is greater than `from`. */
-function serialIncreased(from: number, to: number): boolean {
-  const d = (to - from) >>> 0;
-  return d !== 0 && d < 0x80000000;
 }
 
 /** What reconfigure() changed. */
@@ -274,7 +269,7 @@ export class ZoneWriter {
     switch (r.status) {
       case 'loaded':
         this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
-        if (r.previousSerial !== null && !serialIncreased(r.previousSerial, r.serial)) {
+        if (r.previousSerial !== null && !serialGt(r.previousSerial, r.serial)) {
           this.#log.warn({ zone, serial: r.serial, previousSerial: r.previousSerial }, `zone content changed but its serial did not increase (${r.previousSerial} -> ${r.serial}): secondaries will not transfer it`);
         }
         if (zoneChannel.hasSubscribers) {
