@@ -31,7 +31,8 @@ export interface ConnectionOwner {
 
 /** The socket's connection: the socket listeners are shared functions that find it here (no closures per connection). */
 const CONN = Symbol('dunlin.connection');
-type ConnSocket = Socket & { [CONN]: Connection };
+/** Null from 'close' on (see #onClose). */
+type ConnSocket = Socket & { [CONN]: Connection | null };
 
 /**
  * What the single deadline of a connection (in the transport's TimerQueue) is waiting for:
@@ -127,23 +128,28 @@ export class Connection implements TrackedConnection, Timed {
 
   // The socket listeners, shared by every connection: `this` is the socket (EventEmitter calls them so).
   static #socketData = function (this: Socket, chunk: Buffer): void {
-    (this as ConnSocket)[CONN].#onData(chunk);
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onData(chunk);
   };
 
   static #socketEnd = function (this: Socket): void {
-    (this as ConnSocket)[CONN].#onEnd();
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onEnd();
   };
 
   static #socketError = function (this: Socket, err: Error): void {
-    (this as ConnSocket)[CONN].#onError(err);
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onError(err);
   };
 
   static #socketClose = function (this: Socket): void {
-    (this as ConnSocket)[CONN].#onClose();
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onClose();
   };
 
   static #socketDrain = function (this: Socket): void {
-    (this as ConnSocket)[CONN].#onDrain();
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onDrain();
   };
 
   /** The frame handler the decoder calls with the connection as `this`. */
@@ -614,6 +620,10 @@ export class Connection implements TrackedConnection, Timed {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // The socket may stay reachable after 'close' (Node's handle wrapper points back to it; under
+    // churn ~20% of young allocations survive to the old generation): it must not keep the
+    // connection and what the connection holds alive with it.
+    (this.#socket as ConnSocket)[CONN] = null;
     this.#destroyed = true;
     this.#state = 'closing';
     this.#clearTimer();
