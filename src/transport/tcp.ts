@@ -1,4 +1,4 @@
-// Owns the TCP listeners of one process: accept, the connection limit and its policy, slow-accept on EMFILE, close()/destroy().
+// Owns the TCP listeners of one process: accept, the connection limit and its policy, the connections' TimerQueue, slow-accept on EMFILE, close()/destroy().
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { RespondFn } from '../responder/types.ts';
