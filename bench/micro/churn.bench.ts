@@ -75,5 +75,5 @@ const grown = first !== undefined && last !== undefined ? last.afterGC.heapStati
 const perConn = (n: number): string => (n / completed).toFixed(2);
 console.log(`${src}: ${completed} connections in ${seconds} s (${concurrency} in flight)`);
 console.log(`  CPU µs/conn ${perConn((cpu.user + cpu.system))} (user ${perConn(cpu.user)}, system ${perConn(cpu.system)})`);
-console.log(`  heap bytes allocated/conn ~${Math.round((freed + grown) / completed)} (${scavenges} scavenges, GC ${perConn(gcMs * 1000)} µs/conn)`);
+console.log(`  heap bytes allocated/conn ~${Math.round((freed + grown) / completed)} (${scavenges} scavenges, GC pauses ${perConn(gcMs * 1000)} µs/conn wall time)`);
 await tcp.close();
