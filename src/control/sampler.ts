@@ -4,7 +4,7 @@ import type { ControlHandlers, WorkerReport } from './types.ts';
 import type { LeakFlag, ProcessReport, SockstatResult, WorkerView } from './protocol.ts';
 import { formatPeer } from './protocol.ts';
 import type { ProcessSample, StateCounts, TcpSocketEntry } from './procfs.ts';
-import { countStates, kernelHasCloseWait, readKernelTcp, sampleProcess, socketsOwnedBy } from './procfs.ts';
+import { countStates, readKernelTcp, sampleProcess, socketsOwnedBy } from './procfs.ts';
 
 export interface SamplerOptions {
   /** A CLOSE_WAIT socket seen this long is flagged as a leak. */
@@ -91,14 +91,15 @@ export class SockstatSampler {
     return this.#startedAt;
   }
 
-  /** Cheap periodic check: scans fds only when the kernel has CLOSE_WAIT sockets at all. */
+  /** Cheap periodic check: scans fds only when some process holds a CLOSE_WAIT socket at all. */
   async tick(): Promise<void> {
-    if (!(await kernelHasCloseWait())) {
+    // One read of /proc/net/tcp{,6}, decoding only the CLOSE_WAIT lines (often among tens of
+    // thousands of TIME_WAIT ones); a socket with inode 0 is held by no process.
+    const tcp = (await readKernelTcp('08')).filter((e) => e.inode !== 0);
+    if (tcp.length === 0) {
       this.#tracker.observe(this.#now(), new Map());
       return;
     }
-    // Only CLOSE_WAIT lines matter here: skip decoding the (often tens of thousands of) others.
-    const tcp = await readKernelTcp('08');
     const pids = this.#allPids();
     const samples = await Promise.all(pids.map((p) => sampleProcess(p.pid)));
     this.#observe(tcp, samples);

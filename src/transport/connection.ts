@@ -9,6 +9,7 @@ import { FrameBatch, FrameDecoder, MAX_FRAME } from './framing.ts';
 import type { TcpLimits } from './limits.ts';
 import type { ConnectionRegistry, TrackedConnection } from './registry.ts';
 import type { CloseReason, ConnState, ConnectionSnapshot } from './registry-types.ts';
+import type { Timed, TimerList, TimerQueue } from './timers.ts';
 
 /** What a connection needs from the transport that accepted it. */
 export interface ConnectionOwner {
@@ -16,6 +17,8 @@ export interface ConnectionOwner {
   readonly limits: TcpLimits;
   readonly registry: ConnectionRegistry;
   readonly log: Logger | null;
+  /** The deadlines of every connection of the transport. */
+  readonly timers: TimerQueue;
   /** Queries answered over this transport (all connections). */
   queries: number;
   /** The idle timeout now (shorter when the transport is busy). */
@@ -26,8 +29,13 @@ export interface ConnectionOwner {
   connectionClosed(c: Connection, reason: CloseReason): void;
 }
 
+/** The socket's connection: the socket listeners are shared functions that find it here (no closures per connection). */
+const CONN = Symbol('dunlin.connection');
+/** Null from 'close' on (see #onClose). */
+type ConnSocket = Socket & { [CONN]: Connection | null };
+
 /**
- * What the single timer of a connection is waiting for:
+ * What the single deadline of a connection (in the transport's TimerQueue) is waiting for:
  * idle   — no frame in progress, nothing unwritten: idle timeout (RFC 7766 §6.2.3);
  * read   — a frame started and must complete within the read timeout, counted from its first byte
  *          (not refreshed per chunk, so trickling one byte at a time does not keep it alive);
@@ -57,8 +65,13 @@ function isReset(err: NodeJS.ErrnoException): boolean {
   return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT';
 }
 
-export class Connection implements TrackedConnection {
+export class Connection implements TrackedConnection, Timed {
   readonly id: number;
+  // The TimerQueue's links (see timers.ts); nothing else writes them.
+  tqPrev: Timed | null = null;
+  tqNext: Timed | null = null;
+  tqList: TimerList | null = null;
+  tqDeadline = 0;
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
   readonly #decoder = new FrameDecoder();
@@ -70,11 +83,7 @@ export class Connection implements TrackedConnection {
   #lastActivity: number;
   #state: ConnState = 'reading-length';
   #reason: CloseReason | null = null;
-  #timer: NodeJS.Timeout | null = null;
   #timerKind: TimerKind | null = null;
-  #timerMs = 0;
-  /** When the running timer's period counts from; re-arming the same kind only moves this (see #arm). */
-  #timerFrom = 0;
   #queries = 0;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -108,13 +117,45 @@ export class Connection implements TrackedConnection {
     this.id = owner.registry.nextId();
     this.#createdAt = Date.now();
     this.#lastActivity = this.#createdAt;
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    (socket as ConnSocket)[CONN] = this;
+    socket.on('data', Connection.#socketData);
+    socket.on('end', Connection.#socketEnd);
+    socket.on('error', Connection.#socketError);
+    socket.on('close', Connection.#socketClose);
     owner.registry.register(this);
     this.#arm('idle');
   }
+
+  // The socket listeners, shared by every connection: `this` is the socket (EventEmitter calls them so).
+  static #socketData = function (this: Socket, chunk: Buffer): void {
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onData(chunk);
+  };
+
+  static #socketEnd = function (this: Socket): void {
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onEnd();
+  };
+
+  static #socketError = function (this: Socket, err: Error): void {
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onError(err);
+  };
+
+  static #socketClose = function (this: Socket): void {
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onClose();
+  };
+
+  static #socketDrain = function (this: Socket): void {
+    const c = (this as ConnSocket)[CONN];
+    if (c !== null) c.#onDrain();
+  };
+
+  /** The frame handler the decoder calls with the connection as `this`. */
+  static #frame = function (this: Connection, frame: Buffer): boolean {
+    return this.#onFrame(frame);
+  };
 
   get state(): ConnState {
     return this.#state;
@@ -226,14 +267,14 @@ export class Connection implements TrackedConnection {
     this.#endGracefully('shutdown');
   }
 
-  #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     this.#bytesIn += chunk.length;
     // Lingering after FIN: input is discarded, and it does not count as activity (a peer that keeps
     // sending cannot extend the linger or a pending write/answer timer).
     if (this.#ending) return;
     this.#lastActivity = Date.now();
     this.#process(chunk);
-  };
+  }
 
   /** Decodes `chunk` (or, with null, the bytes held back by backpressure), answers, writes once, re-arms. */
   #process(chunk: Buffer | null): void {
@@ -244,12 +285,12 @@ export class Connection implements TrackedConnection {
       // Bytes that arrived before the pause took effect, while no query may start: keep them in order.
       this.#decoder.defer(chunk);
     } else if (this.#canTakeFrame()) {
-      frames = chunk === null ? this.#decoder.resume(this.#onFrame) : this.#decoder.push(chunk, this.#onFrame);
+      frames = chunk === null ? this.#decoder.resume(Connection.#frame, this) : this.#decoder.push(chunk, Connection.#frame, this);
     }
     this.#flush();
     // Held queries continue as long as the kernel takes our writes ('drain' comes only after a write returned false).
     while (this.#decoder.held && this.#canTakeFrame() && !this.#socket.writableNeedDrain && !this.#ending && !this.#destroyed) {
-      frames += this.#decoder.resume(this.#onFrame);
+      frames += this.#decoder.resume(Connection.#frame, this);
       this.#flush();
     }
     this.#inData = false;
@@ -302,7 +343,7 @@ export class Connection implements TrackedConnection {
     }
   }
 
-  #onFrame = (frame: Buffer): boolean => {
+  #onFrame(frame: Buffer): boolean {
     this.#queries++;
     this.#owner.queries++;
     const ctx = (this.#ctx ??= new TcpContext(this.#socket));
@@ -336,7 +377,7 @@ export class Connection implements TrackedConnection {
     }
     // Bound the output of one chunk: past the write buffer, hold the remaining queries until 'drain'.
     return this.#batch.byteLength + this.#socket.writableLength <= this.#owner.limits.writeBufferBytes;
-  };
+  }
 
   /** An answer that is not ready yet; RFC 7766 §7 lets it overtake the answers to later queries (the ID pairs them). */
   #startAnswer(answer: Promise<Answer>, query: Uint8Array, ac: AbortController | null): void {
@@ -430,7 +471,7 @@ export class Connection implements TrackedConnection {
     if (this.#peerEnded && this.#reason === 'eof') {
       while (this.#decoder.held && this.#canTakeFrame() && !this.#destroyed) {
         this.#inData = true;
-        this.#decoder.resume(this.#onFrame);
+        this.#decoder.resume(Connection.#frame, this);
         this.#inData = false;
         this.#flush();
       }
@@ -448,7 +489,7 @@ export class Connection implements TrackedConnection {
   #listenDrain(): void {
     if (this.#drainListening) return;
     this.#drainListening = true;
-    this.#socket.on('drain', this.#onDrain);
+    this.#socket.on('drain', Connection.#socketDrain);
   }
 
   #flush(): void {
@@ -495,7 +536,7 @@ export class Connection implements TrackedConnection {
     this.#arm('linger');
   }
 
-  #onEnd = (): void => {
+  #onEnd(): void {
     this.#lastActivity = Date.now();
     if (this.#endSent) {
       // Both sides sent FIN: nothing left to do.
@@ -517,15 +558,15 @@ export class Connection implements TrackedConnection {
     this.#state = 'half-closed';
     this.#finishEnd();
     this.#state = 'half-closed';
-  };
+  }
 
-  #onError = (err: NodeJS.ErrnoException): void => {
+  #onError(err: NodeJS.ErrnoException): void {
     // Only record why; Node destroys the socket after 'error' and 'close' does the cleanup.
     this.#reason ??= isReset(err) ? 'reset' : 'error';
     if (this.#owner.log?.isLevelEnabled('debug') === true) this.#owner.log.debug({ conn: this.id, peer: this.peer, code: err.code }, 'tcp connection error');
-  };
+  }
 
-  #onDrain = (): void => {
+  #onDrain(): void {
     if (this.#destroyed) return;
     const s = this.#stream;
     if (s !== null && s.waitingDrain) {
@@ -537,21 +578,11 @@ export class Connection implements TrackedConnection {
     if (!this.#paused || this.#ending) return;
     this.#lastActivity = Date.now();
     this.#process(null);
-  };
+  }
 
-  #onTimer = (): void => {
+  /** Called by the TimerQueue (already unlinked) when the deadline passed. */
+  deadlinePassed(): void {
     const kind = this.#timerKind;
-    if (kind !== null && kind !== 'linger') {
-      const left = this.#timerFrom + this.#timerMs - Date.now();
-      if (left > 0) {
-        // Re-armed since this timer started: wait out the rest of the period (see #arm). Capped at
-        // one period: Date.now() is wall-clock time and may step backwards.
-        this.#timer = setTimeout(this.#onTimer, Math.min(left, this.#timerMs));
-        this.#timer.unref();
-        return;
-      }
-    }
-    this.#timer = null;
     this.#timerKind = null;
     if (kind === 'linger' || kind === null) {
       this.destroy(this.#reason ?? 'shutdown');
@@ -559,13 +590,13 @@ export class Connection implements TrackedConnection {
     }
     // Timers run before the poll phase: after an event-loop stall, bytes that arrived in time may
     // still sit unread in the socket. Decide in the check phase, after this loop's reads: if any
-    // activity re-armed a timer meanwhile, the connection is not idle (found by the torture test).
+    // activity re-armed the deadline meanwhile, the connection is not idle (found by the torture test).
     const seen = this.#lastActivity;
     setImmediate(() => {
-      if (this.#destroyed || this.#timer !== null || this.#lastActivity !== seen) return;
+      if (this.#destroyed || this.tqList !== null || this.#lastActivity !== seen) return;
       this.#expire(kind);
     });
-  };
+  }
 
   #expire(kind: TimerKind): void {
     switch (kind) {
@@ -586,9 +617,13 @@ export class Connection implements TrackedConnection {
     }
   }
 
-  #onClose = (): void => {
+  #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // The socket may stay reachable after 'close' (Node's handle wrapper points back to it; under
+    // churn ~20% of young allocations survive to the old generation): it must not keep the
+    // connection and what the connection holds alive with it.
+    (this.#socket as ConnSocket)[CONN] = null;
     this.#destroyed = true;
     this.#state = 'closing';
     this.#clearTimer();
@@ -597,28 +632,18 @@ export class Connection implements TrackedConnection {
     this.#reason = reason;
     this.#owner.registry.unregister(this, reason);
     this.#owner.connectionClosed(this, reason);
-  };
+  }
 
+  /** (Re)arms the connection's one deadline: `kind`'s period from now (RFC 7766 §6.2.3 timeouts). */
   #arm(kind: TimerKind): void {
     if (this.#destroyed) return;
     const ms = kind === 'idle' ? this.#owner.idleTimeoutMs() : kind === 'answer' ? this.#owner.limits.answerTimeoutMs : this.#owner.limits.readTimeoutMs;
-    if (this.#timer !== null && this.#timerKind === kind && this.#timerMs === ms) {
-      // Lazy re-arm (what a timer wheel does): only record the new start; #onTimer waits out the
-      // remainder if the period moved. Saves refresh() (a timer-list unlink and insert) per chunk.
-      this.#timerFrom = this.#lastActivity;
-      return;
-    }
-    this.#clearTimer();
-    this.#timer = setTimeout(this.#onTimer, ms);
-    this.#timer.unref();
     this.#timerKind = kind;
-    this.#timerMs = ms;
-    this.#timerFrom = this.#lastActivity;
+    this.#owner.timers.arm(this, ms);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#owner.timers.disarm(this);
     this.#timerKind = null;
   }
 }

@@ -3,8 +3,11 @@
 /** The largest DNS message a 2-byte length prefix can describe. */
 export const MAX_FRAME = 65535;
 
-/** Called for each complete frame; return false to stop decoding (the rest of the chunk is held, see resume()). */
-export type FrameHandler = (frame: Buffer) => boolean;
+/**
+ * Called for each complete frame, with the `self` given to push()/resume() as `this` (one shared
+ * function serves every connection); return false to stop decoding (the rest of the chunk is held, see resume()).
+ */
+export type FrameHandler<T = void> = (this: T, frame: Buffer) => boolean;
 
 /**
  * Incremental decoder. Complete frames inside one chunk are handed out as views of that chunk (no copy);
@@ -55,18 +58,22 @@ export class FrameDecoder {
   }
 
   /** Decodes the bytes held since a handler returned false; returns how many frames were handed out. */
-  resume(onFrame: FrameHandler): number {
+  resume<T>(onFrame: FrameHandler<T>, self: T): number;
+  resume(onFrame: FrameHandler): number;
+  resume<T>(onFrame: FrameHandler<T>, self?: T): number {
     const held = this.#held;
     if (held === null) return 0;
     this.#held = null;
-    return this.push(held, onFrame);
+    return this.push(held, onFrame, self as T);
   }
 
   /**
    * Decodes `chunk`; returns how many frames were handed to `onFrame`. When `onFrame` returns false,
    * decoding stops and the rest of the chunk is held (bounded by one chunk) until resume() or reset().
    */
-  push(chunk: Buffer, onFrame: FrameHandler): number {
+  push<T>(chunk: Buffer, onFrame: FrameHandler<T>, self: T): number;
+  push(chunk: Buffer, onFrame: FrameHandler): number;
+  push<T>(chunk: Buffer, onFrame: FrameHandler<T>, self?: T): number {
     if (this.#held !== null) throw new Error('FrameDecoder.push while bytes are held: resume() first');
     const n = chunk.length;
     let off = 0;
@@ -82,7 +89,7 @@ export class FrameDecoder {
         this.#frame = null;
         this.#filled = 0;
         count++;
-        if (!onFrame(frame)) return this.#hold(chunk, off, count);
+        if (!onFrame.call(self as T, frame)) return this.#hold(chunk, off, count);
         continue;
       }
       let len: number;
@@ -102,7 +109,7 @@ export class FrameDecoder {
         const view = chunk.subarray(off, off + len);
         off += len;
         count++;
-        if (!onFrame(view)) return this.#hold(chunk, off, count);
+        if (!onFrame.call(self as T, view)) return this.#hold(chunk, off, count);
         continue;
       }
       const assembled = Buffer.allocUnsafe(len);

@@ -1,4 +1,4 @@
-// Owns the TCP listeners of one process: accept, the connection limit and its policy, slow-accept on EMFILE, close()/destroy().
+// Owns the TCP listeners of one process: accept, the connection limit and its policy, the connections' TimerQueue, slow-accept on EMFILE, close()/destroy().
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { RespondFn } from '../responder/types.ts';
@@ -9,6 +9,7 @@ import type { TcpLimits } from './limits.ts';
 import { connectionRegistry } from './registry.ts';
 import type { ConnectionRegistry } from './registry.ts';
 import type { CloseReason } from './registry-types.ts';
+import { TimerQueue } from './timers.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -41,6 +42,7 @@ export class TcpTransport implements ConnectionOwner {
   readonly limits: TcpLimits;
   readonly registry: ConnectionRegistry;
   readonly log: Logger | null;
+  readonly timers = new TimerQueue();
   queries = 0;
   /** Connections accepted but not yet destroy-requested (what the limit counts). */
   readonly #live = new Set<Connection>();
@@ -91,7 +93,10 @@ export class TcpTransport implements ConnectionOwner {
     this.#live.delete(c);
     this.#open--;
     if (this.log?.isLevelEnabled('debug') === true) this.log.debug({ conn: c.id, reason }, 'tcp connection closed');
-    if (this.#open === 0 && this.#drained !== null) this.#drained();
+    if (this.#open === 0) {
+      if (this.#closing) this.timers.close();
+      if (this.#drained !== null) this.#drained();
+    }
   }
 
   /** Starts a listener; resolves with the bound address. For "::" binds, IPv6 only (IPv4 has its own listener). */
@@ -219,7 +224,10 @@ export class TcpTransport implements ConnectionOwner {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all(this.#listeners.map((l) => closeServer(l.server)));
-    if (this.#open === 0) return;
+    if (this.#open === 0) {
+      this.timers.close();
+      return;
+    }
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });

@@ -42,6 +42,12 @@ test('parseProcNetTcp: states, inodes, malformed lines skipped', () => {
   assert.deepEqual(socketsOwnedBy(v4, [22222, 0]).map((e) => e.inode), [22222]);
   assert.equal(tcpStateName(0x63), 'UNKNOWN');
   assert.deepEqual(parseProcNetTcp('', 4), []);
+  // One state only: the lines in that state are found without splitting the others, same entries.
+  assert.deepEqual(parseProcNetTcp(TCP4, 4, '08'), v4.filter((e) => e.state === 'CLOSE_WAIT'));
+  assert.deepEqual(parseProcNetTcp(TCP4, 4, '06'), v4.filter((e) => e.state === 'TIME_WAIT'));
+  assert.deepEqual(parseProcNetTcp(TCP6, 6, '0A'), v6.filter((e) => e.state === 'LISTEN'));
+  assert.deepEqual(parseProcNetTcp(TCP4, 4, '01'), []);
+  assert.throws(() => parseProcNetTcp(TCP4, 4, '.*'), /not a TCP state/);
 });
 
 test('parseFdLimit / parseRssBytes / socketInode / fdKind', () => {

@@ -255,7 +255,7 @@ test('garbage frames: length 0, 65535 random bytes, malformed message, a respons
 
 // 20 x 5000 queries on a CPU-starved host once stalled a worker's loop past the 1 s idle timeout and
 // closed a probe whose query was already in the kernel buffer; the transport now decides timeouts after
-// the loop's reads (connection.ts #onTimer), and this scenario keeps that fixed.
+// the loop's reads (connection.ts deadlinePassed), and this scenario keeps that fixed.
 test('clients that pipeline thousands of queries and never read: the server still lets go of them', { timeout: 40_000 }, async (t) => {
   await scenario(t, 'no-read-5000-queries', 20, async () => {
     const held = await pool(20, 10, async (k) => {
