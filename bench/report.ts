@@ -403,7 +403,8 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   NSD: \`rrl-ratelimit: 0\`, \`database: ""\`, \`server-count\` = workers (with \`reuseport\` at 2).
   Knot: \`udp-workers\`/\`tcp-workers\`/\`background-workers\` = workers, journal off.
   Dunlin as it ships: \`node dist/cli/main.js serve --listen … --zone … --workers N\` (built from src/ by the
-  bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` (docs/deployment.md).
+  bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` and
+  \`NODE_OPTIONS=--max-semi-space-size=4\` (docs/deployment.md).
 - **Pinning**: with 1 worker the server runs on CPU 1 and the load generator on CPU 0
   (\`taskset\`). With 2 workers the machine has no spare core, so server and generator share both
   CPUs (\`taskset -c 0,1\` for both); 2-worker numbers therefore include the generator's competition.
