@@ -379,14 +379,16 @@ not tests: nothing in \`bench/\` runs under \`npm test\`.
 ## How to run
 
 \`\`\`sh
-npm run bench                                   # everything: answer check, udp, tcp, 1M-zone load, churn (~15 min)
+npm run bench                                   # everything: answer check, udp, tcp, flood, 1M-zone load, churn (~18 min)
 npm run bench -- --quick                        # 3 s runs, 2 reps (~4 min)
 npm run bench -- --only udp,tcp --servers dunlin,nsd --reps 5 --duration 10
 npm run bench -- --only profile                 # node --cpu-prof of Dunlin under UDP load, top self-time functions
+npm run bench -- --only flood --flood-duration 10  # random-subdomain flood only: RSS growth and qps vs the normal mix
 npm run bench -- --no-doc                       # print only, leave this file alone
 \`\`\`
 
 Other options: \`--wait-idle S\` (wait up to S s for a quiet machine before each run), \`--workers 1,2\`, \`--seed N\`, \`--big-records N\`, \`--churn c|node\`,
+\`--flood-duration S\` (default 30, 5 with \`--quick\`), \`--flood-names N\` (default 1,000,000),
 \`--udp-clients N\`, \`--udp-outstanding N\`, \`--tcp-outstanding N\`, \`--churn-concurrency N\`,
 \`--out DIR\` (inputs and raw JSON; default \`bench/out/\`, gitignored), \`--report FILE\` (re-render a saved JSON).
 The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as root it installs them with
@@ -410,7 +412,7 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   CPUs (\`taskset -c 0,1\` for both); 2-worker numbers therefore include the generator's competition.
 - **Order**: servers are started once per worker count and measured interleaved (A B C A B C …),
   ${s.reps} rep(s) of ${s.duration} s each; tables show medians and the qps range. Phases run in the
-  order udp+tcp (per worker count), 1M-zone load, profile, churn: churn leaves tens of thousands of
+  order udp+tcp (per worker count), flood, 1M-zone load, profile, churn: churn leaves tens of thousands of
   TIME_WAIT sockets for 60 s, which slows anything that reads \`/proc/net/tcp\` afterwards
   (Dunlin's control sampler does, in the main thread).
 - **UDP**: \`dnsperf -c ${s.udpClients} -q ${s.udpOutstanding} -l ${s.duration}\` (several clients so that
@@ -436,7 +438,15 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   when the server's CPU column is well under 100%, the generator (or the shared machine) was the
   limit, and CPU µs/query is the fair comparison. Both are recorded.
 - **Memory**: PSS summed over the process tree (pages shared between processes counted once), and
-  the largest single process's RSS.
+  the largest single process's RSS. Each query phase also records every server's RSS (VmRSS from
+  \`/proc/PID/status\`, summed over the tree) and PSS right after it started and at the end of the
+  phase, before it is stopped ("Memory over the query phases").
+- **Random-subdomain flood** (the "water torture" attack on authoritative servers): every server
+  with 1 worker on CPU 1, dnsperf on CPU 0 (\`-c ${s.udpClients} -q ${s.udpOutstanding}\`) for ${run.floodSettings?.duration ?? 30} s
+  over a datafile of ${(run.floodSettings?.names ?? 1_000_000).toLocaleString('en-US')} distinct names \`<random>.bench.test. A\` (every
+  label starts with a digit, which no name of the zone does: all NXDOMAIN). RSS 1 s after start-up
+  (idle) and right after the flood; then the normal mix on the same instance for as long, for the
+  flood / normal qps ratio and CPU µs per query (that run starts with the cache as the flood left it).
 - **1M-record zone load**, every server with 2 workers on 2 CPUs: time from spawn to the first
   authoritative SOA answer (polled every ~5 ms over UDP), plus Dunlin's \`dunlin ready\` line;
   memory right after.
