@@ -37,6 +37,31 @@ export interface CheckResult {
   authorityDiffs: Mismatch[];
 }
 
+/** One server under the random-subdomain flood (1 worker), then the normal mix on the same instance. */
+export interface FloodResult {
+  server: string;
+  /** VmRSS summed over the process tree, idle after start-up, right after the flood, and after the normal-mix run. */
+  idleRssMiB: number;
+  floodRssMiB: number;
+  normalRssMiB: number;
+  idlePssMiB: number;
+  floodPssMiB: number;
+  flood: LoadResult;
+  normal: LoadResult | undefined;
+  error?: string;
+}
+
+/** A server's memory when a query phase started it and when the phase ended (before it was stopped). */
+export interface MemoryTrack {
+  server: string;
+  workers: number;
+  phase: string;
+  startRssMiB: number;
+  endRssMiB: number;
+  startPssMiB: number;
+  endPssMiB: number;
+}
+
 export interface BenchRun {
   startedAt: string;
   finishedAt: string;
@@ -50,6 +75,11 @@ export interface BenchRun {
   loadTimes: LoadTimeResult[];
   /** 10-record changesets committed on the loaded 1M-record zone, in the bench process. */
   commits?: CommitResult | undefined;
+  /** The flood phase (absent in runs saved before it existed). */
+  floods?: FloodResult[] | undefined;
+  floodSettings?: { duration: number; names: number } | undefined;
+  /** Memory of each server over each query phase. */
+  memory?: MemoryTrack[] | undefined;
   errors: string[];
   note?: string;
   profile?: { rows: SelfTime[]; totalMs: number; idleMs: number; files: number; qps: number; note: string } | undefined;
@@ -187,13 +217,40 @@ export function loadTimeTable(sums: readonly LoadTimeSummary[]): string {
   return lines.join('\n');
 }
 
+export function floodTable(floods: readonly FloodResult[]): string {
+  const lines = [
+    '| server | idle RSS, MiB | RSS after flood, MiB | growth, MiB | flood qps | flood CPU µs/query | server CPU % | loss % | normal-mix qps | flood / normal qps | normal CPU µs/query | RSS after normal mix, MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const f of floods) {
+    if (f.error !== undefined && f.flood.completed === 0) {
+      lines.push(`| ${f.server} | failed: ${f.error.slice(0, 120)} | | | | | | | | | | |`);
+      continue;
+    }
+    const n = f.normal;
+    const nOk = n !== undefined && n.completed > 0;
+    lines.push(`| ${f.server} | ${f1(f.idleRssMiB)} | ${f1(f.floodRssMiB)} | ${f1(f.floodRssMiB - f.idleRssMiB)} | ${f0(f.flood.qps)}${f.flood.cpuPct < 80 ? ' †' : ''} | ${f1(f.flood.cpuUsPer)} | ${f0(f.flood.cpuPct)} | ${f2(f.flood.lostPct)} | ${nOk ? `${f0(n.qps)}${n.cpuPct < 80 ? ' †' : ''}` : '–'} | ${nOk ? f2(f.flood.qps / n.qps) : '–'} | ${nOk ? f1(n.cpuUsPer) : '–'} | ${f1(f.normalRssMiB)} |`);
+  }
+  lines.push('', '† the server used less than 80% of its CPU: this qps is a floor set by the generator or the shared machine; compare CPU µs instead.');
+  return lines.join('\n');
+}
+
+export function memoryTable(rows: readonly MemoryTrack[]): string {
+  const lines = [
+    '| server | workers | phase | RSS at start, MiB | RSS at end, MiB | x start | PSS at start, MiB | PSS at end, MiB |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) lines.push(`| ${r.server} | ${r.workers} | ${r.phase} | ${f1(r.startRssMiB)} | ${f1(r.endRssMiB)} | ${f2(r.endRssMiB / r.startRssMiB)} | ${f1(r.startPssMiB)} | ${f1(r.endPssMiB)} |`);
+  return lines.join('\n');
+}
+
 interface Verdict {
   target: string;
   measured: string;
   ok: boolean | undefined;
 }
 
-export function verdicts(sums: readonly Summary[], lt: readonly LoadTimeSummary[]): Verdict[] {
+export function verdicts(sums: readonly Summary[], lt: readonly LoadTimeSummary[], floods: readonly FloodResult[] = [], memory: readonly MemoryTrack[] = []): Verdict[] {
   const out: Verdict[] = [];
   const d1 = find(sums, 'udp', 1, 'dunlin');
   const n1 = find(sums, 'udp', 1, 'nsd');
@@ -221,6 +278,23 @@ export function verdicts(sums: readonly Summary[], lt: readonly LoadTimeSummary[
     out.push({ target: '1M-record zone, 2 workers: load time <= 1.5x Knot', measured: 'not measured', ok: undefined });
     out.push({ target: '1M-record zone, 2 workers: PSS <= 1.2x Knot', measured: 'not measured', ok: undefined });
   }
+  const fd = floods.find((f) => f.server === 'dunlin' && f.flood.completed > 0);
+  if (fd) {
+    const growth = fd.floodRssMiB - fd.idleRssMiB;
+    out.push({ target: 'random-subdomain flood, 1 worker: RSS growth <= 64 MiB', measured: `${f1(fd.idleRssMiB)} → ${f1(fd.floodRssMiB)} MiB (${growth >= 0 ? '+' : ''}${f1(growth)})`, ok: growth <= 64 });
+    const n = fd.normal;
+    if (n !== undefined && n.completed > 0) {
+      out.push({ target: 'random-subdomain flood: qps >= 0.6x normal mix', measured: `${f0(fd.flood.qps)} vs ${f0(n.qps)} qps (${f2(fd.flood.qps / n.qps)}x; CPU: ${f1(fd.flood.cpuUsPer)} vs ${f1(n.cpuUsPer)} µs/q = ${f2(n.cpuUsPer / fd.flood.cpuUsPer)}x)`, ok: fd.flood.qps / n.qps >= 0.6 });
+    } else out.push({ target: 'random-subdomain flood: qps >= 0.6x normal mix', measured: 'not measured', ok: undefined });
+  } else {
+    out.push({ target: 'random-subdomain flood, 1 worker: RSS growth <= 64 MiB', measured: 'not measured', ok: undefined });
+    out.push({ target: 'random-subdomain flood: qps >= 0.6x normal mix', measured: 'not measured', ok: undefined });
+  }
+  const dm = memory.filter((m) => m.server === 'dunlin');
+  if (dm.length > 0) {
+    const worst = dm.reduce((a, b) => (b.endRssMiB / b.startRssMiB > a.endRssMiB / a.startRssMiB ? b : a));
+    out.push({ target: 'RSS after the normal runs <= 2x start (Dunlin, worst phase)', measured: `${worst.phase}, ${worst.workers} worker(s): ${f1(worst.startRssMiB)} → ${f1(worst.endRssMiB)} MiB (${f2(worst.endRssMiB / worst.startRssMiB)}x)`, ok: dm.every((m) => m.endRssMiB <= 2 * m.startRssMiB) });
+  } else out.push({ target: 'RSS after the normal runs <= 2x start (Dunlin, worst phase)', measured: 'not measured', ok: undefined });
   return out;
 }
 
@@ -280,8 +354,10 @@ export function consoleReport(run: BenchRun): string {
     '',
     lt.length > 0 ? loadTimeTable(lt) : '(1M-zone load not run)',
     ...(run.commits ? ['', commitLine(run.commits)] : []),
+    ...(run.floods && run.floods.length > 0 ? ['', floodTable(run.floods)] : []),
+    ...(run.memory && run.memory.length > 0 ? ['', memoryTable(run.memory)] : []),
     '',
-    verdictTable(verdicts(sums, lt)),
+    verdictTable(verdicts(sums, lt, run.floods, run.memory)),
     '',
     checkSection(run.checks),
     ...(run.profile ? ['', profileSection(run.profile)] : []),
@@ -303,14 +379,16 @@ not tests: nothing in \`bench/\` runs under \`npm test\`.
 ## How to run
 
 \`\`\`sh
-npm run bench                                   # everything: answer check, udp, tcp, 1M-zone load, churn (~15 min)
+npm run bench                                   # everything: answer check, udp, tcp, flood, 1M-zone load, churn (~18 min)
 npm run bench -- --quick                        # 3 s runs, 2 reps (~4 min)
 npm run bench -- --only udp,tcp --servers dunlin,nsd --reps 5 --duration 10
 npm run bench -- --only profile                 # node --cpu-prof of Dunlin under UDP load, top self-time functions
+npm run bench -- --only flood --flood-duration 10  # random-subdomain flood only: RSS growth and qps vs the normal mix
 npm run bench -- --no-doc                       # print only, leave this file alone
 \`\`\`
 
 Other options: \`--wait-idle S\` (wait up to S s for a quiet machine before each run), \`--workers 1,2\`, \`--seed N\`, \`--big-records N\`, \`--churn c|node\`,
+\`--flood-duration S\` (default 30, 5 with \`--quick\`), \`--flood-names N\` (default 1,000,000),
 \`--udp-clients N\`, \`--udp-outstanding N\`, \`--tcp-outstanding N\`, \`--churn-concurrency N\`,
 \`--out DIR\` (inputs and raw JSON; default \`bench/out/\`, gitignored), \`--report FILE\` (re-render a saved JSON).
 The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as root it installs them with
@@ -327,13 +405,14 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   NSD: \`rrl-ratelimit: 0\`, \`database: ""\`, \`server-count\` = workers (with \`reuseport\` at 2).
   Knot: \`udp-workers\`/\`tcp-workers\`/\`background-workers\` = workers, journal off.
   Dunlin as it ships: \`node dist/cli/main.js serve --listen … --zone … --workers N\` (built from src/ by the
-  bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` (docs/deployment.md).
+  bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` and
+  \`NODE_OPTIONS=--max-semi-space-size=4\` (docs/deployment.md).
 - **Pinning**: with 1 worker the server runs on CPU 1 and the load generator on CPU 0
   (\`taskset\`). With 2 workers the machine has no spare core, so server and generator share both
   CPUs (\`taskset -c 0,1\` for both); 2-worker numbers therefore include the generator's competition.
 - **Order**: servers are started once per worker count and measured interleaved (A B C A B C …),
   ${s.reps} rep(s) of ${s.duration} s each; tables show medians and the qps range. Phases run in the
-  order udp+tcp (per worker count), 1M-zone load, profile, churn: churn leaves tens of thousands of
+  order udp+tcp (per worker count), flood, 1M-zone load, profile, churn: churn leaves tens of thousands of
   TIME_WAIT sockets for 60 s, which slows anything that reads \`/proc/net/tcp\` afterwards
   (Dunlin's control sampler does, in the main thread).
 - **UDP**: \`dnsperf -c ${s.udpClients} -q ${s.udpOutstanding} -l ${s.duration}\` (several clients so that
@@ -359,7 +438,15 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   when the server's CPU column is well under 100%, the generator (or the shared machine) was the
   limit, and CPU µs/query is the fair comparison. Both are recorded.
 - **Memory**: PSS summed over the process tree (pages shared between processes counted once), and
-  the largest single process's RSS.
+  the largest single process's RSS. Each query phase also records every server's RSS (VmRSS from
+  \`/proc/PID/status\`, summed over the tree) and PSS right after it started and at the end of the
+  phase, before it is stopped ("Memory over the query phases").
+- **Random-subdomain flood** (the "water torture" attack on authoritative servers): every server
+  with 1 worker on CPU 1, dnsperf on CPU 0 (\`-c ${s.udpClients} -q ${s.udpOutstanding}\`) for ${run.floodSettings?.duration ?? 30} s
+  over a datafile of ${(run.floodSettings?.names ?? 1_000_000).toLocaleString('en-US')} distinct names \`<random>.bench.test. A\` (every
+  label starts with a digit, which no name of the zone does: all NXDOMAIN). RSS 1 s after start-up
+  (idle) and right after the flood; then the normal mix on the same instance for as long, for the
+  flood / normal qps ratio and CPU µs per query (that run starts with the cache as the flood left it).
 - **1M-record zone load**, every server with 2 workers on 2 CPUs: time from spawn to the first
   authoritative SOA answer (polled every ~5 ms over UDP), plus Dunlin's \`dunlin ready\` line;
   memory right after.
@@ -392,9 +479,17 @@ ${sums.length > 0 ? loadTable(sums) : 'Not run in this invocation.'}
 
 ${lt.length > 0 ? loadTimeTable(lt) : 'Not run in this invocation.'}${run.commits ? `\n\n${commitLine(run.commits)}` : ''}
 
+### Random-subdomain flood
+
+${run.floods && run.floods.length > 0 ? floodTable(run.floods) : 'Not run in this invocation.'}
+
+### Memory over the query phases
+
+${run.memory && run.memory.length > 0 ? memoryTable(run.memory) : 'Not run in this invocation.'}
+
 ### Targets
 
-${verdictTable(verdicts(sums, lt))}
+${verdictTable(verdicts(sums, lt, run.floods, run.memory))}
 
 ### Answer check
 

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateBig, generateSmall } from './gen.ts';
+import { generateBig, generateFlood, generateSmall } from './gen.ts';
 import type { BenchQuery } from './gen.ts';
 import { compareAnswers } from './dnsclient.ts';
 import { killAllSync, repoRoot, SERVER_IDS, serverVersion, startServer } from './servers.ts';
@@ -15,18 +15,20 @@ import type { LoadKind, LoadResult, LoadSettings } from './load.ts';
 import { cpuJiffies, cpusBusyPct, treeMemory } from './procstat.ts';
 import { topSelfTime } from './cpuprofile.ts';
 import { commitLine, consoleReport, markdown, median } from './report.ts';
-import type { BenchRun, CheckResult, CommitResult, LoadTimeResult } from './report.ts';
+import type { BenchRun, CheckResult, CommitResult, FloodResult, LoadTimeResult } from './report.ts';
 import { loadZoneIntoStore, NodeFlag, nextSerial, updateZone } from '../src/store/index.ts';
 import { RRType } from '../src/wire/constants.ts';
 import { Name } from '../src/wire/name.ts';
 
 const usage = `usage: node bench/run.ts [options]
   --quick                 3 s runs, 2 reps, 1 load-time rep
-  --only LIST             any of check,udp,tcp,churn,load,profile (default: all but profile)
+  --only LIST             any of check,udp,tcp,flood,churn,load,profile (default: all but profile)
   --servers LIST          any of dunlin,nsd,knot (default: all)
   --workers LIST          server worker counts (default: 1,2)
   --reps N                repetitions per load, interleaved (default 3)
   --duration S            seconds per load run (default 10)
+  --flood-duration S      seconds of the random-subdomain flood and of the normal-mix run after it (default 30, --quick 5)
+  --flood-names N         distinct names in the flood's datafile (default 1000000)
   --seed N                input generator seed (default 1)
   --big-records N         records in the big zone (default 1000000)
   --churn c|node          churn generator (default c when cc works)
@@ -41,7 +43,7 @@ const usage = `usage: node bench/run.ts [options]
   --report FILE           only re-render a saved results JSON (console and docs/benchmarks.md)
   --no-doc                do not rewrite docs/benchmarks.md`;
 
-const ALL_STEPS = ['check', 'udp', 'tcp', 'churn', 'load', 'profile'] as const;
+const ALL_STEPS = ['check', 'udp', 'tcp', 'flood', 'churn', 'load', 'profile'] as const;
 type Step = (typeof ALL_STEPS)[number];
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
@@ -66,6 +68,8 @@ function parseOptions(argv: string[]) {
       workers: { type: 'string', default: '1,2' },
       reps: { type: 'string' },
       duration: { type: 'string' },
+      'flood-duration': { type: 'string' },
+      'flood-names': { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '1' },
       'big-records': { type: 'string', default: '1000000' },
       churn: { type: 'string' },
@@ -94,6 +98,8 @@ function parseOptions(argv: string[]) {
     workers: values.workers.split(',').map((w) => positive(w, '--workers')),
     reps: positive(values.reps ?? (values.quick ? '2' : '3'), '--reps'),
     duration: positive(values.duration ?? (values.quick ? '3' : '10'), '--duration'),
+    floodDuration: positive(values['flood-duration'] ?? (values.quick ? '5' : '30'), '--flood-duration'),
+    floodNames: positive(values['flood-names'], '--flood-names'),
     loadReps: values.quick ? 1 : Math.min(3, positive(values.reps ?? '3', '--reps')),
     seed: Number(values.seed) >>> 0,
     bigRecords: positive(values['big-records'], '--big-records'),
@@ -232,6 +238,15 @@ async function main(): Promise<number> {
     // udp and tcp first, churn last: churn leaves tens of thousands of TIME_WAIT sockets for 60 s,
     // which makes every later reader of /proc/net/tcp (Dunlin's control sampler) slower.
     await phase((['udp', 'tcp'] as const).filter((k) => o.steps.has(k)), o.steps.has('check'));
+    if (o.steps.has('flood')) {
+      const flood = generateFlood(o.out, o.seed, o.floodNames);
+      run.floodSettings = { duration: o.floodDuration, names: flood.names };
+      run.floods = [];
+      for (const id of o.servers) {
+        if (o.waitIdle > 0) await waitQuiet(o.waitIdle);
+        run.floods.push(await floodPhase(o, id, small, flood.queryFile, runDir));
+      }
+    }
     if (o.steps.has('load')) {
       log(`generating the ${o.bigRecords}-record zone`);
       const big = generateBig(o.out, o.seed, o.bigRecords);
@@ -301,11 +316,14 @@ async function queryPhase(o: Options, run: BenchRun, small: ReturnType<typeof ge
   const serverCpus = workers === 1 ? '1' : '0,1';
   const genCpus = workers === 1 ? '0' : '0,1';
   const running: Running[] = [];
+  const startMem = new Map<Running, ReturnType<typeof treeMemory>>();
   try {
     for (const id of o.servers) {
       try {
         log(`starting ${id} (${workers} worker(s), CPUs ${serverCpus})`);
-        running.push(await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers, cpus: serverCpus, dir: join(runDir, `${id}-w${workers}`) }));
+        const srv = await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers, cpus: serverCpus, dir: join(runDir, `${id}-w${workers}`) });
+        running.push(srv);
+        startMem.set(srv, treeMemory(srv.pid));
       } catch (err) {
         const msg = `${id} with ${workers} worker(s) did not start: ${err instanceof Error ? err.message : String(err)}`;
         log(msg);
@@ -335,8 +353,49 @@ async function queryPhase(o: Options, run: BenchRun, small: ReturnType<typeof ge
         }
       }
     }
+    if (kinds.length > 0) {
+      for (const srv of running) {
+        const a = startMem.get(srv)!;
+        const b = treeMemory(srv.pid);
+        (run.memory ??= []).push({ server: srv.id, workers, phase: kinds.join('+'), startRssMiB: a.rssMiB, endRssMiB: b.rssMiB, startPssMiB: a.pssMiB, endPssMiB: b.pssMiB });
+        log(`memory ${srv.id} w${workers} over ${kinds.join('+')}: RSS ${a.rssMiB.toFixed(1)} → ${b.rssMiB.toFixed(1)} MiB, PSS ${a.pssMiB.toFixed(1)} → ${b.pssMiB.toFixed(1)} MiB`);
+      }
+    }
   } finally {
     for (const r of running) await r.stop();
+  }
+}
+
+/**
+ * The random-subdomain flood against one server (1 worker, CPU 1; dnsperf on CPU 0): RSS idle,
+ * after the flood, then the normal mix on the same instance for the qps and CPU comparison.
+ */
+async function floodPhase(o: Options, id: ServerId, small: ReturnType<typeof generateSmall>, floodFile: string, runDir: string): Promise<FloodResult> {
+  const settings: LoadSettings = {
+    duration: o.floodDuration, serverCpus: '1', cpus: '0', udpClients: o.udpClients, udpOutstanding: o.udpOutstanding,
+    tcpConns: 16, tcpOutstanding: o.tcpOutstanding, churnConcurrency: o.churnConcurrency, churnCmd: [], churnFile: '', queryFile: floodFile,
+  };
+  let srv: Running | undefined;
+  try {
+    log(`flood: starting ${id} (1 worker, CPU 1)`);
+    srv = await startServer(id, { zoneName: small.origin, zoneFile: small.zoneFile, workers: 1, cpus: '1', dir: join(runDir, `${id}-flood`) });
+    // Start-up garbage settles before the idle reading.
+    await sleep(1000);
+    const idle = treeMemory(srv.pid);
+    const flood = await runLoad(srv, 'udp', 1, settings);
+    const after = treeMemory(srv.pid);
+    log(`flood ${id}: ${describe(flood)}; RSS ${idle.rssMiB.toFixed(1)} → ${after.rssMiB.toFixed(1)} MiB`);
+    const normal = await runLoad(srv, 'udp', 1, { ...settings, queryFile: small.queryFile });
+    const end = treeMemory(srv.pid);
+    log(`flood ${id}, normal mix after it: ${describe(normal)}; RSS ${end.rssMiB.toFixed(1)} MiB`);
+    return { server: id, idleRssMiB: idle.rssMiB, floodRssMiB: after.rssMiB, normalRssMiB: end.rssMiB, idlePssMiB: idle.pssMiB, floodPssMiB: after.pssMiB, flood, normal, ...(flood.error !== undefined ? { error: flood.error } : {}) };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    log(`flood ${id}: FAILED ${msg}`);
+    const none = { server: id, kind: 'udp' as const, workers: 1, rep: 1, qps: 0, completed: 0, sent: 0, lostPct: 100, latencyMs: 0, cpuUsPer: 0, cpuPct: 0, genCpuPct: 0, coresBusyPct: 0, pssMiB: 0, rssMiB: 0, seconds: 0, rcodes: '', error: msg };
+    return { server: id, idleRssMiB: NaN, floodRssMiB: NaN, normalRssMiB: NaN, idlePssMiB: NaN, floodPssMiB: NaN, flood: none, normal: undefined, error: msg };
+  } finally {
+    await srv?.stop();
   }
 }
 

@@ -210,7 +210,7 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
 }
 
 /** The environment Dunlin's packaged service runs with (contrib/systemd/dunlin.service). */
-export const DUNLIN_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+export const DUNLIN_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=4' };
 
 let built: string | null = null;
 

@@ -71,7 +71,9 @@ function writeSection(w: Writer, items: readonly Item[]): number {
   return n;
 }
 
-/** One writer for every response: encoding is synchronous and the result is copied out below. */
+const OPT_ROOM = new Uint8Array(OPT_SIZE);
+
+/** One writer for every response: encoding is synchronous and the caller copies the result out. */
 const scratch = new Writer(65535, 512);
 
 /**
@@ -79,6 +81,7 @@ const scratch = new Writer(65535, 512);
  * whole message budget. When the answer or authority section, or required glue, does not fit,
  * the response is TC=1 with empty sections, as Knot sends it (RFC 2181 §9 allows dropping whole
  * RRsets; the client retries over TCP anyway). Optional additional RRsets are dropped silently.
+ * The result is a view of a buffer the next call overwrites: copy it before encoding again.
  */
 export function encodeAnswer(qname: Name, qtype: number, qclass: number, ans: Answer, edns: EdnsOut | null, limit: number): Uint8Array {
   const optLen = edns ? OPT_SIZE : 0;
@@ -115,20 +118,22 @@ export function encodeAnswer(qname: Name, qtype: number, qclass: number, ans: An
     ns = 0;
     ar = 0;
   }
-  const body = w.view();
-  const out = new Uint8Array(body.length + optLen);
-  out.set(body);
+  if (edns) {
+    ar++;
+    // The OPT record was left out of the budget above; it always fits in `limit`.
+    w.limit += OPT_SIZE;
+    const at = w.pos;
+    w.bytes(OPT_ROOM);
+    writeOpt(w.buf, at, edns);
+  }
+  const out = w.buf;
   out[2] = flags >>> 8;
   out[3] = flags & 0xff;
   out[6] = an >>> 8;
   out[7] = an & 0xff;
   out[8] = ns >>> 8;
   out[9] = ns & 0xff;
-  if (edns) {
-    ar++;
-    writeOpt(out, body.length, edns);
-  }
   out[10] = ar >>> 8;
   out[11] = ar & 0xff;
-  return out;
+  return w.view();
 }

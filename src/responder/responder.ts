@@ -8,7 +8,7 @@ import { newParsedQuery, parseQuery } from '../wire/query.ts';
 import type { ParsedQuery } from '../wire/query.ts';
 import type { ZoneSet } from '../store/zone-set.ts';
 import { lookup } from '../lookup/lookup.ts';
-import { AnswerCache, questionHash } from './cache.ts';
+import { AnswerCache, Doorkeeper, questionHash } from './cache.ts';
 import { encodeAnswer, OPT_SIZE, writeOpt } from './encode.ts';
 import type { EdnsOut } from './encode.ts';
 import type { QueryRouter, Request } from './router.ts';
@@ -34,6 +34,8 @@ export interface ResponderOptions {
   readonly cacheEntries?: number;
   /** Octets of encoded answers kept (TCP answers can be 64 KiB each). */
   readonly cacheBytes?: number;
+  /** The cache to use instead of one sized by cacheEntries/cacheBytes (lets a test count what it holds). */
+  readonly cache?: AnswerCache;
   /** Handlers for NOTIFY, UPDATE and zone transfers; without one, those get the default answers. */
   readonly router?: QueryRouter;
 }
@@ -96,7 +98,8 @@ export function failureAnswer(query: Uint8Array, rcode: number = Rcode.SERVFAIL,
 /**
  * Creates the responder every transport calls. Pure apart from publishing diagnostics: no I/O,
  * no timers. Responses are cached per (qname, qtype, EDNS, DO, size limit) for the current zone
- * set; a hit copies the bytes and patches ID, RD/CD and the question's case. Plain QUERY is always
+ * set, each stored on its second miss (a flood of distinct names stores nothing); a hit copies the
+ * bytes out of the cache's arena and patches ID, RD/CD and the question's case. Plain QUERY is always
  * answered synchronously; only routed opcodes and transfers (with `router`) return a Promise or a
  * stream.
  */
@@ -106,7 +109,9 @@ export function createResponder(opts: ResponderOptions): RespondFn {
   const ourPayload = Math.max(512, Math.min(65535, opts.udpPayloadSize ?? RESPONDER_DEFAULTS.udpPayloadSize));
   const maxEntries = Math.max(0, opts.cacheEntries ?? RESPONDER_DEFAULTS.cacheEntries);
   const maxBytes = Math.max(0, opts.cacheBytes ?? RESPONDER_DEFAULTS.cacheBytes);
-  const cache = maxEntries > 0 ? new AnswerCache(maxEntries, maxBytes) : null;
+  const cache = opts.cache ?? (maxEntries > 0 ? new AnswerCache(maxEntries, maxBytes) : null);
+  // Twice the entries: a question asked again within about that many other misses is stored.
+  const doorkeeper = cache ? new Doorkeeper(cache.capacity * 2) : null;
   const router = opts.router ?? null;
   let generation: ZoneSet | null = null;
   const parsed = newParsedQuery();
@@ -216,30 +221,36 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     const zs = opts.zones();
     if (zs !== generation) {
       cache?.clear();
+      doorkeeper?.clear();
       generation = zs;
     }
     // The question (name case-folded, QTYPE, QCLASS) is compared inside the cache; the rest of the key:
     const variant = (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (limit << 2);
     const hash = cache ? questionHash(query, pq.qEnd) : 0;
-    let cached = cache?.get(query, pq.qEnd, hash, variant);
-    if (!cached) {
+    const hit = cache ? cache.find(query, pq.qEnd, hash, variant) : -1;
+    let out: Uint8Array;
+    if (hit >= 0) {
+      // Copied out of the cache's arena: an answer handed to a socket never aliases cached bytes.
+      out = fresh(cache!.lengthOf(hit));
+      cache!.copyInto(hit, out, 0);
+    } else {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
       const ans = lookup(zs, qname, qtype);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
-      cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
-      cache?.set(hash, variant, cached);
+      const encoded = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
+      if (cache && doorkeeper!.admit(hash, variant)) cache.set(hash, variant, encoded);
+      out = fresh(encoded.length);
+      out.set(encoded);
     }
-    const len = cached.length;
-    const out = fresh(len);
-    out.set(cached);
+    const len = out.length;
     out[0] = query[0]!;
     out[1] = query[1]!;
     // RD and CD are copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6); RA is never set.
-    out[2] = cached[2]! | (query[2]! & (Flag.RD >>> 8));
-    out[3] = cached[3]! | (query[3]! & Flag.CD);
+    out[2] = out[2]! | (query[2]! & (Flag.RD >>> 8));
+    out[3] = out[3]! | (query[3]! & Flag.CD);
     // The question keeps the client's spelling; names that equal it are pointers to it.
     for (let i = 12; i < pq.qnameEnd; i++) out[i] = query[i]!;
-    if (queryChannel.hasSubscribers) publish(ctx, cached[3]! & 0xf, qtype, len);
+    if (queryChannel.hasSubscribers) publish(ctx, out[3] & 0xf, qtype, len);
     return out;
   };
 }

@@ -26,6 +26,14 @@ const KILL_GRACE_MS = 1_500;
 /** Descriptors kept free for everything that is not a TCP connection (zone loads, logs, /proc reads, control). */
 const FD_RESERVE = 16;
 const WORKER_MODULE = siblingModule(import.meta.url, 'worker-thread');
+/**
+ * A serving thread's young generation, in MiB (V8 splits it into two semi-spaces and a large-object
+ * part: 12 MiB is 4 MiB semi-spaces). V8's default lets it grow to 3 x 32 MiB under allocation
+ * pressure, and every page it cycles through stays resident: a TCP connection churn grew one
+ * worker's RSS by ~50 MiB that way. A query's garbage dies before the next scavenge, so small
+ * semi-spaces cost scavenges, not promotions (docs/process-model.md, "Memory").
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
 
 interface Slot {
   readonly index: number;
@@ -208,7 +216,7 @@ class Primary {
       config: this.#config, index: slot.index, images: this.#writer.images(), unserved: this.#writer.unserved(), maxConnections: this.#maxConnections,
       deferListen: !this.#listening, testHooks: this.#testHooks,
     };
-    const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}` });
+    const w = new Worker(WORKER_MODULE, { workerData: data, name: `dunlin-worker-${slot.index}`, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     slot.worker = w;
     slot.threadId = w.threadId;
     slot.startedAt = Date.now();
