@@ -111,7 +111,7 @@ export function summarize(loads: readonly LoadResult[]): Summary[] {
     });
   }
   const kindOrder: LoadKind[] = ['udp', 'tcp', 'churn'];
-  const serverOrder = ['dunlin', 'nsd', 'knot'];
+  const serverOrder = ['dunlin', 'dunlin-dgram', 'nsd', 'knot'];
   return out.sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || a.workers - b.workers || serverOrder.indexOf(a.server) - serverOrder.indexOf(b.server));
 }
 

@@ -57,7 +57,7 @@ typedef struct sock {
 
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   char msg[128];
-  snprintf(msg, sizeof msg, "%s %s", syscall, strerror(err));
+  snprintf(msg, sizeof msg, "%s %s: %s", syscall, uv_err_name(-err), strerror(err));
   napi_value m, code, e, sc;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
   napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &code);
