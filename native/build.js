@@ -27,7 +27,8 @@ const args = [gyp, 'rebuild', '--directory', here];
 if (existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${nodedir}`);
 const r = spawnSync(process.execPath, args, { cwd: here, encoding: 'utf8', timeout: 180_000, env: { ...process.env, npm_config_loglevel: 'silent' } });
 if (r.status !== 0) {
-  const lines = `${r.stderr ?? ''}${r.stdout ?? ''}${r.error?.message ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => /error|not found|fail/i.test(l));
-  skip(`node-gyp failed: ${lines[0] ?? `exit ${r.status ?? r.signal}`}`);
+  const lines = `${r.stderr ?? ''}${r.stdout ?? ''}${r.error?.message ?? ''}`.split('\n').map((l) => l.trim());
+  const why = lines.find((l) => /error/i.test(l) && !/gyp ERR! (cwd|node|command|System|not ok)/.test(l)) ?? lines.find((l) => /not found|fail/i.test(l));
+  skip(`node-gyp failed: ${why ?? `exit ${r.status ?? r.signal}`}`);
 }
 console.log('dunlin: batched UDP addon built (native/build/Release/dunlin_udp.node)');
