@@ -3,6 +3,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { existsSync, readdirSync } from 'node:fs';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createResponder } from '../../src/responder/index.ts';
 import type { QueryContext, RespondFn } from '../../src/responder/index.ts';
 import { udpAddon } from '../../src/transport/native.ts';
@@ -152,6 +154,28 @@ test('opening and closing batched sockets leaks no descriptor', { skip }, async 
   await assert.rejects(second.bind({ host: '127.0.0.1', port: first.ep.port }), /EADDRINUSE/);
   assert.equal(fds(), mid);
   await second.close();
+});
+
+test('closed batched sockets give their buffers back (4 MiB of slots each)', { skip, timeout: 60_000 }, async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = async (): Promise<number> => {
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r)); // napi finalizers run after the GC, on the loop
+      gc();
+    }
+    return process.memoryUsage().arrayBuffers;
+  };
+  const before = await settle();
+  for (let i = 0; i < 40; i++) {
+    const udp = new UdpTransport({ respond: createResponder({ zones: () => zones }), io: 'batched' });
+    const a = await udp.bind({ host: '127.0.0.1', port: 0 });
+    await queryUdp({ host: a.host, port: a.port }, Buffer.from(buildQuery('example.com', 'A')));
+    await udp.close();
+  }
+  const grown = (await settle()) - before;
+  // 40 sockets hold 40 x 4.25 MiB while open; after close only noise may remain.
+  assert.ok(grown < 8 * 1024 * 1024, `arrayBuffers grew by ${grown} bytes`);
 });
 
 test('a crashing serving thread leaves no UDP socket behind: same fd count after the restart', { skip, timeout: 60_000 }, async () => {
