@@ -141,7 +141,7 @@ export function summarize(loads: readonly LoadResult[]): Summary[] {
     });
   }
   const kindOrder: LoadKind[] = ['udp', 'tcp', 'churn'];
-  const serverOrder = ['dunlin', 'nsd', 'knot'];
+  const serverOrder = ['dunlin', 'dunlin-dgram', 'nsd', 'knot'];
   return out.sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || a.workers - b.workers || serverOrder.indexOf(a.server) - serverOrder.indexOf(b.server));
 }
 
@@ -407,6 +407,8 @@ The script needs \`dnsperf\`, \`nsd\`, \`knotd\`, \`taskset\` and \`cc\`; as roo
   Dunlin as it ships: \`node dist/cli/main.js serve --listen … --zone … --workers N\` (built from src/ by the
   bench), with the packaged service's environment \`MALLOC_MMAP_THRESHOLD_=131072\` and
   \`NODE_OPTIONS=--max-semi-space-size=4\` (docs/deployment.md).
+  Its UDP goes through the batched-UDP addon (\`udp.io: auto\`, docs/udp-batching.md) when it was built;
+  \`--servers dunlin-dgram\` adds the same Dunlin with \`udp.io: dgram\`, for an interleaved A/B of the two UDP paths.
 - **Pinning**: with 1 worker the server runs on CPU 1 and the load generator on CPU 0
   (\`taskset\`). With 2 workers the machine has no spare core, so server and generator share both
   CPUs (\`taskset -c 0,1\` for both); 2-worker numbers therefore include the generator's competition.

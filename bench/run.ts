@@ -23,7 +23,7 @@ import { Name } from '../src/wire/name.ts';
 const usage = `usage: node bench/run.ts [options]
   --quick                 3 s runs, 2 reps, 1 load-time rep
   --only LIST             any of check,udp,tcp,flood,churn,load,profile (default: all but profile)
-  --servers LIST          any of dunlin,nsd,knot (default: all)
+  --servers LIST          any of dunlin,dunlin-dgram,nsd,knot (default: dunlin,nsd,knot; dunlin-dgram is Dunlin with udp.io: dgram)
   --workers LIST          server worker counts (default: 1,2)
   --reps N                repetitions per load, interleaved (default 3)
   --duration S            seconds per load run (default 10)

@@ -9,8 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { answersSoa } from './dnsclient.ts';
 import { alive, processTree } from './procstat.ts';
 
-export type ServerId = 'dunlin' | 'nsd' | 'knot';
-export const SERVER_IDS: readonly ServerId[] = ['dunlin', 'nsd', 'knot'];
+/** `dunlin-dgram`: Dunlin with `udp.io: dgram` (the path without the batched-UDP addon), for A/B runs. */
+export type ServerId = 'dunlin' | 'dunlin-dgram' | 'nsd' | 'knot';
+export const SERVER_IDS: readonly ServerId[] = ['dunlin', 'dunlin-dgram', 'nsd', 'knot'];
+
+export function isDunlin(id: ServerId): boolean {
+  return id === 'dunlin' || id === 'dunlin-dgram';
+}
 
 export interface StartOptions {
   zoneName: string;
@@ -102,7 +107,8 @@ export function serverVersion(id: ServerId): string {
         return execFileSync('sh', ['-c', 'nsd -v 2>&1'], { encoding: 'utf8' }).split('\n')[0]!.trim();
       case 'knot':
         return execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim();
-      case 'dunlin': {
+      case 'dunlin':
+      case 'dunlin-dgram': {
         const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', cwd: repoRoot() }).trim();
         const dirty = git('status', '--porcelain', '--', 'src') !== '' ? ' + uncommitted changes in src/' : '';
         return `Dunlin (git ${git('rev-parse', '--short', 'HEAD')}${dirty}) on Node ${process.version}`;
@@ -193,11 +199,17 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
       return { cmd: 'knotd', args: ['-c', conf] };
     }
     case 'dunlin':
+    case 'dunlin-dgram': {
+      let config: string[] = [];
+      if (id === 'dunlin-dgram') {
+        writeFileSync(join(o.dir, 'dunlin.yaml'), 'udp:\n  io: dgram\n');
+        config = ['--config', join(o.dir, 'dunlin.yaml')];
+      }
       return {
         cmd: process.execPath,
         args: [
           ...(o.nodeFlags ?? []),
-          builtCli(), 'serve',
+          builtCli(), 'serve', ...config,
           '--listen', `127.0.0.1:${port}`,
           '--zone', `${o.zoneName.replace(/\.$/, '')}=${o.zoneFile}`,
           '--workers', String(o.workers),
@@ -206,6 +218,7 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
           '--log-level', 'warn',
         ],
       };
+    }
   }
 }
 
@@ -247,7 +260,7 @@ async function startOnce(id: ServerId, o: StartOptions, port: number): Promise<R
   // taskset execs the server, so the child's pid is the server's pid and its children inherit the mask.
   // Dunlin runs with the environment its packaged service sets (docs/deployment.md): big buffers
   // always mmap()ed, so the memory of a zone load goes back to the system (glibc keeps it otherwise).
-  const env = id === 'dunlin' ? { ...process.env, ...DUNLIN_ENV } : process.env;
+  const env = isDunlin(id) ? { ...process.env, ...DUNLIN_ENV } : process.env;
   const child = spawn('taskset', ['-c', o.cpus, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot(), env });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${id}: spawn failed`);
@@ -310,7 +323,7 @@ async function startOnce(id: ServerId, o: StartOptions, port: number): Promise<R
   }
   const firstAnswerMs = performance.now() - t0;
   // Dunlin prints its ready line once every worker reported; it may come just after the first answer.
-  if (id === 'dunlin') {
+  if (isDunlin(id)) {
     const lineDeadline = performance.now() + 10_000;
     while (readyLineMs === undefined && !exited && performance.now() < lineDeadline) await sleep(5);
   }

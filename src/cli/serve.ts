@@ -63,7 +63,7 @@ export async function main(args: string[]): Promise<number> {
   const { ConfigError, loadConfig } = await import('../config/load.ts');
   let config: Config;
   try {
-    config = loadConfig({ file: parsed.config, overrides: parsed.overrides });
+    config = udpIoFromEnv(loadConfig({ file: parsed.config, overrides: parsed.overrides }));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -76,6 +76,16 @@ export async function main(args: string[]): Promise<number> {
   const { runPrimary } = await import('../server/primary.ts');
   // SIGHUP and `reload` read the file again with the same flags on top.
   const file = parsed.config;
-  const reread = file === null ? undefined : (): Config => loadConfig({ file, overrides: parsed.overrides });
+  const reread = file === null ? undefined : (): Config => udpIoFromEnv(loadConfig({ file, overrides: parsed.overrides }));
   return runPrimary({ config, log, out: process.stdout, ...(reread ? { reread } : {}) });
+}
+
+/**
+ * DUNLIN_UDP_IO=auto|batched|dgram replaces udp.io: the test suite runs the UDP tests once per
+ * path with it, and an operator can rule the addon out without editing the config.
+ */
+function udpIoFromEnv(config: Config): Config {
+  const io = process.env['DUNLIN_UDP_IO'];
+  if (io !== 'auto' && io !== 'batched' && io !== 'dgram') return config;
+  return { ...config, udp: { ...config.udp, io } };
 }

@@ -48,7 +48,7 @@ function processName(p: ProcessReport): string {
 
 function renderWorker(w: WorkerView): string {
   const lines: string[] = [];
-  lines.push(`worker ${w.worker} (thread ${w.threadId}): ${w.openTotal} open [${states(w.byState)}]  accepted ${w.accepted}  queries udp ${w.udpQueries} tcp ${w.tcpQueries}`);
+  lines.push(`worker ${w.worker} (thread ${w.threadId}): ${w.openTotal} open [${states(w.byState)}]  accepted ${w.accepted}  queries udp ${w.udpQueries} tcp ${w.tcpQueries}  udp io ${w.udpIo}`);
   lines.push(`  kernel: ${w.kernelConnections} of its connections seen as TCP sockets of the process`);
   lines.push(`  closed by reason: ${CLOSE_REASONS.map((r) => `${r}=${w.closedByReason[r]}`).join(' ')}`);
   if (w.connections.length > 0) {

@@ -221,6 +221,10 @@ const fileSchema = group({
   udp: describedGroup('UDP serving.', {
     payload_size: doc(int(512, 4096), { description: 'Largest UDP response the server sends (EDNS buffer size it advertises, RFC 6891 §6.2.5); 1232 avoids IP fragmentation (DNS Flag Day 2020).' }).default(1232),
     socket_buffer_bytes: doc(int(65536, 67108864), { description: 'Requested SO_RCVBUF and SO_SNDBUF of each UDP socket; halved until the kernel accepts it (see net.core.rmem_max).' }).default(4194304),
+    io: doc(oneOf(['auto', 'batched', 'dgram']), {
+      description:
+        'How UDP is read and written: `batched` uses the native addon (recvmmsg/sendmmsg, Linux; the server does not start without it), `dgram` uses node:dgram, `auto` uses the addon when it was built and loads, else dgram (the startup log says which and why). See docs/udp-batching.md.',
+    }).default('auto'),
   })
     .transform(camelize)
     .prefault({}),

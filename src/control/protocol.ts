@@ -98,6 +98,7 @@ export interface WorkerView {
   readonly closedByReason: Readonly<Record<CloseReason, number>>;
   readonly udpQueries: number;
   readonly tcpQueries: number;
+  readonly udpIo: 'batched' | 'dgram';
   /** TCP connection sockets (not LISTEN) of this process that the kernel shows and this worker's registry lists. */
   readonly kernelConnections: number;
 }

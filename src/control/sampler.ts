@@ -68,7 +68,7 @@ function workerView(r: WorkerReport, limit: number, held: readonly TcpSocketEntr
   return {
     pid: r.pid, threadId: r.threadId, worker: r.worker, openTotal: r.registry.open.length, byState, connections: oldest,
     accepted: r.registry.accepted, closedByReason: r.registry.closedByReason,
-    udpQueries: r.udpQueries, tcpQueries: r.tcpQueries,
+    udpQueries: r.udpQueries, tcpQueries: r.tcpQueries, udpIo: r.udpIo,
     kernelConnections: held.filter((e) => e.state !== 'LISTEN' && known.has(peerOf(e))).length,
   };
 }

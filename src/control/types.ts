@@ -10,6 +10,8 @@ export interface WorkerReport {
   readonly registry: RegistrySnapshot;
   readonly udpQueries: number;
   readonly tcpQueries: number;
+  /** How this thread reads and writes UDP: `batched` (the recvmmsg/sendmmsg addon) or `dgram`. */
+  readonly udpIo: 'batched' | 'dgram';
 }
 
 /** A serving thread the server runs now. */

@@ -1,6 +1,6 @@
 // Owns the public surface of the responder layer.
-export { createResponder, failureAnswer, queryChannel, RESPONDER_DEFAULTS } from './responder.ts';
-export type { QueryEvent, ResponderOptions } from './responder.ts';
+export { createResponder, failureAnswer, inPlaceResponder, queryChannel, RESPONDER_DEFAULTS } from './responder.ts';
+export type { InPlaceResponder, QueryEvent, ResponderOptions } from './responder.ts';
 export { QueryRouter } from './router.ts';
 export type { AsyncHandler, Request, RoutableOpcode, StreamHandler, TransferType } from './router.ts';
 export { detachContext, fixedContext, isAnswerStream } from './types.ts';

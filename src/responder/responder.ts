@@ -13,7 +13,7 @@ import { encodeAnswer, OPT_SIZE, writeOpt } from './encode.ts';
 import type { EdnsOut } from './encode.ts';
 import type { QueryRouter, Request } from './router.ts';
 import { detachContext } from './types.ts';
-import type { Answer, AnswerStream, QueryContext, RespondFn, SyncRespondFn } from './types.ts';
+import type { Answer, QueryContext, QueryResult, RespondFn, SyncRespondFn } from './types.ts';
 
 /** Per-query event for metrics; published only when someone subscribes. */
 export interface QueryEvent {
@@ -134,8 +134,9 @@ export function createResponder(opts: ResponderOptions): RespondFn {
    * return), the full decode with record spans, a context that outlives this call. Null when the
    * full decoder rejects what the fast parser let through.
    */
-  function request(query: Uint8Array, ctx: QueryContext): Request | null {
-    const bytes = Uint8Array.from(query);
+  function request(query: Uint8Array, n: number, ctx: QueryContext): Request | null {
+    const bytes = new Uint8Array(n);
+    bytes.set(query.subarray(0, n));
     const spans = newMessageSpans();
     let message: Message;
     try {
@@ -168,11 +169,19 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     );
   }
 
-  return function respond(query: Uint8Array, ctx: QueryContext): Answer | Promise<Answer> | AnswerStream {
+  /** The cached answer behind the last HIT, patched by whoever copies it out. */
+  let hit: Uint8Array = new Uint8Array(0);
+  let hitQnameEnd = 0;
+
+  /**
+   * Answers q[0..n): HIT when the answer is the cached `hit` (the caller copies and patches it),
+   * otherwise the result. `n` may be shorter than `query` (a batched transport's reused slot).
+   */
+  function core(query: Uint8Array, n: number, ctx: QueryContext): QueryResult | typeof HIT {
     // Shorter than a header, or itself a response: drop (RFC 1035 §4.1.1; never answer answers).
-    if (query.length < 12 || (query[2]! & 0x80) !== 0) return null;
+    if (n < 12 || (query[2]! & 0x80) !== 0) return null;
     const pq = parsed;
-    parseQuery(query, pq);
+    parseQuery(query, pq, n);
     if (pq.opcode !== Opcode.QUERY) {
       const handler = router?.opcodeHandler(pq.opcode);
       if (handler === undefined) {
@@ -185,7 +194,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
         return errorResponse(query, pq, Rcode.NOTIMP, ctx);
       }
       if (pq.formerr) return errorResponse(query, pq, Rcode.FORMERR, ctx);
-      const req = request(query, ctx);
+      const req = request(query, n, ctx);
       if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
       return answerLater(handler, req, pq, ctx);
     }
@@ -202,7 +211,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       // Transfers are streams over TCP only (RFC 5936 §4.2); over UDP they keep the default answer.
       const handler = tcp ? router?.transferHandler(qtype) : undefined;
       if (handler !== undefined) {
-        const req = request(query, ctx);
+        const req = request(query, n, ctx);
         if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
         try {
           return { messages: handler(req) };
@@ -227,30 +236,98 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     // The question (name case-folded, QTYPE, QCLASS) is compared inside the cache; the rest of the key:
     const variant = (hasEdns ? 1 : 0) | (pq.ednsDo ? 2 : 0) | (limit << 2);
     const hash = cache ? questionHash(query, pq.qEnd) : 0;
-    const hit = cache ? cache.find(query, pq.qEnd, hash, variant) : -1;
-    let out: Uint8Array;
-    if (hit >= 0) {
-      // Copied out of the cache's arena: an answer handed to a socket never aliases cached bytes.
-      out = fresh(cache!.lengthOf(hit));
-      cache!.copyInto(hit, out, 0);
+    const e = cache ? cache.find(query, pq.qEnd, hash, variant) : -1;
+    let cached: Uint8Array;
+    if (e >= 0) {
+      // A view of the cache's arena: copyHit copies it out, so an answer handed to a socket never aliases cached bytes.
+      const off = cache!.offsetOf(e);
+      cached = cache!.arena.subarray(off, off + cache!.lengthOf(e));
     } else {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
       const ans = lookup(zs, qname, qtype);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
-      const encoded = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
-      if (cache && doorkeeper!.admit(hash, variant)) cache.set(hash, variant, encoded);
-      out = fresh(encoded.length);
-      out.set(encoded);
+      // A view of the encoder's scratch buffer, valid until the next encode: copied out by copyHit at once.
+      cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
+      if (cache && doorkeeper!.admit(hash, variant)) cache.set(hash, variant, cached);
     }
-    const len = out.length;
-    out[0] = query[0]!;
-    out[1] = query[1]!;
+    if (queryChannel.hasSubscribers) publish(ctx, cached[3]! & 0xf, qtype, cached.length);
+    hit = cached;
+    hitQnameEnd = pq.qnameEnd;
+    return HIT;
+  }
+
+  /** Copies `hit` to out[at..] and patches it for `query`; returns its length. */
+  function copyHit(query: Uint8Array, out: Uint8Array, at: number): number {
+    const cached = hit;
+    const len = cached.length;
+    out.set(cached, at);
+    out[at] = query[0]!;
+    out[at + 1] = query[1]!;
     // RD and CD are copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6); RA is never set.
-    out[2] = out[2]! | (query[2]! & (Flag.RD >>> 8));
-    out[3] = out[3]! | (query[3]! & Flag.CD);
+    out[at + 2] = cached[2]! | (query[2]! & (Flag.RD >>> 8));
+    out[at + 3] = cached[3]! | (query[3]! & Flag.CD);
     // The question keeps the client's spelling; names that equal it are pointers to it.
-    for (let i = 12; i < pq.qnameEnd; i++) out[i] = query[i]!;
-    if (queryChannel.hasSubscribers) publish(ctx, out[3] & 0xf, qtype, len);
+    for (let i = 12; i < hitQnameEnd; i++) out[at + i] = query[i]!;
+    return len;
+  }
+
+  const respond = function respond(query: Uint8Array, ctx: QueryContext): QueryResult {
+    const r = core(query, query.length, ctx);
+    if (r !== HIT) return r;
+    const out = fresh(hit.length);
+    copyHit(query, out, 0);
     return out;
   };
+
+  let taken: QueryResult = null;
+  inPlace.set(respond, {
+    maxAnswer: Math.max(ourPayload, MAX_UDP_NO_EDNS),
+    into(query, n, ctx, out, at) {
+      const r = core(query, n, ctx);
+      if (r === HIT) {
+        if (at + hit.length <= out.length) return copyHit(query, out, at);
+        const o = fresh(hit.length);
+        copyHit(query, o, 0);
+        taken = o;
+        return -1;
+      }
+      if (r === null) return 0;
+      if (r instanceof Uint8Array && r.length > 0 && at + r.length <= out.length) {
+        out.set(r, at);
+        return r.length;
+      }
+      taken = r;
+      return -1;
+    },
+    take() {
+      const r = taken;
+      taken = null;
+      return r;
+    },
+  });
+  return respond;
+}
+
+const HIT: unique symbol = Symbol('cached answer');
+
+/**
+ * The in-place form of a responder createResponder made: the synchronous answer written straight
+ * into a caller's buffer (a batched UDP transport's output), no Buffer per answer.
+ */
+export interface InPlaceResponder {
+  /** The longest answer into() writes for a UDP query (error answers are shorter than 512). */
+  readonly maxAnswer: number;
+  /**
+   * Answers query[0..n) into out[at..]: the length written, 0 to send nothing, or -1 when the
+   * result must be taken with take() (a Promise, a stream, or bytes that did not fit).
+   */
+  into(query: Uint8Array, n: number, ctx: QueryContext, out: Uint8Array, at: number): number;
+  take(): QueryResult;
+}
+
+const inPlace = new WeakMap<RespondFn, InPlaceResponder>();
+
+/** The in-place form of `respond`, when createResponder made it; null for any other RespondFn. */
+export function inPlaceResponder(respond: RespondFn): InPlaceResponder | null {
+  return inPlace.get(respond) ?? null;
 }

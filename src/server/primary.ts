@@ -7,6 +7,7 @@ import { formatAddress } from '../config/load.ts';
 import type { ControlHandlers, WorkerReport, WorkerThreadInfo, ZoneResult } from '../control/types.ts';
 import type { ZoneImage } from '../store/index.ts';
 import { fdCount, fdLimit, startFdMonitor } from '../transport/fd-monitor.ts';
+import { udpAddon } from '../transport/native.ts';
 import type { BoundListener, MainMessage, WorkerData } from './ipc.ts';
 import { isWorkerMessage, siblingModule } from './ipc.ts';
 import { ZoneLoader } from './loader.ts';
@@ -179,7 +180,10 @@ class Primary {
     const udp = this.#listeners.filter((l) => l.proto === 'udp').map((l) => l.address);
     const tcp = this.#listeners.filter((l) => l.proto === 'tcp').map((l) => l.address);
     const counts = this.#writer.counts();
-    this.#log.info({ udp, tcp, workers: this.#config.workers, zones: counts.configured, loaded: counts.loaded, failed: counts.failed }, 'dunlin ready');
+    const udpIo = this.#config.udp.io === 'dgram' ? { addon: null, why: 'udp.io is dgram' } : udpAddon();
+    // Said once, here, rather than by every serving thread.
+    if (udpIo.addon === null && this.#config.udp.io === 'auto') this.#log.warn({ why: udpIo.why }, 'batched UDP unavailable; UDP uses node:dgram');
+    this.#log.info({ udp, tcp, udpIo: udpIo.addon === null ? 'dgram' : 'batched', workers: this.#config.workers, zones: counts.configured, loaded: counts.loaded, failed: counts.failed }, 'dunlin ready');
     this.#warnIfNothingServed();
     this.#out.write(`dunlin ready udp=${udp.join(',')} tcp=${tcp.join(',')} workers=${this.#config.workers} pid=${process.pid} zones=${counts.loaded} failed=${counts.failed}\n`);
     return finished;

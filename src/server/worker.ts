@@ -37,7 +37,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
   // Replaced, never mutated: a query reads one ZoneSet from start to end, so a swap lands between two queries.
   let zones = zoneSetOf(data.images, data.unserved);
   const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize });
-  const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes });
+  const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes, io: config.udp.io });
   const tcp = new TcpTransport({
     respond,
     log,
@@ -76,6 +76,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
     registry: connectionRegistry.snapshot(),
     udpQueries: udp.queries,
     tcpQueries: tcp.queries,
+    udpIo: udp.io,
   });
 
   let allowListen: () => void = () => undefined;
@@ -137,6 +138,6 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
     port.unref();
     return;
   }
-  log.info({ listeners: listeners.map((l) => `${l.proto}:${l.address}`), udpBuffers: udp.bufferSizes(), tcpMaxConnections: data.maxConnections, zones: zones.size }, 'worker listening');
+  log.info({ listeners: listeners.map((l) => `${l.proto}:${l.address}`), udpBuffers: udp.bufferSizes(), udpIo: udp.io, tcpMaxConnections: data.maxConnections, zones: zones.size }, 'worker listening');
   send({ cmd: 'dunlin:ready', listeners });
 }

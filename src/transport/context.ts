@@ -66,6 +66,68 @@ export class UdpContext extends ReusableContext {
   }
 }
 
+/** Octets per peer in a batched socket's peer array: one struct sockaddr_in6 (an IPv4 peer uses 16). */
+export const PEER_BYTES = 28;
+
+/**
+ * The peer of one raw sockaddr (Linux layout: family in host byte order, AF_INET 2 / AF_INET6 10,
+ * then the port in network byte order). Formatted as dgram's rinfo.address is: dotted quad, or
+ * RFC 5952 text without a zone index.
+ */
+export function sockaddrAddress(b: Uint8Array, o: number): string {
+  if (b[o] === 2) return `${b[o + 4]!}.${b[o + 5]!}.${b[o + 6]!}.${b[o + 7]!}`;
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[o + 8 + 2 * i]! << 8) | b[o + 9 + 2 * i]!);
+  // RFC 5952 §4.2: the longest run of two or more zero groups (the first of equals) becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
+export function sockaddrPort(b: Uint8Array, o: number): number {
+  return (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+/** One per batched UDP socket: the peer is decoded from the batch's sockaddr bytes only when a handler asks. */
+export class BatchUdpContext extends ReusableContext {
+  readonly transport = 'udp';
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly #peers: Uint8Array;
+  /** The datagram's slot in the current batch. */
+  slot = 0;
+
+  constructor(peers: Uint8Array, localAddress: string, localPort: number) {
+    super();
+    this.#peers = peers;
+    this.localAddress = localAddress;
+    this.localPort = localPort;
+  }
+
+  get peerAddress(): string {
+    return sockaddrAddress(this.#peers, this.slot * PEER_BYTES);
+  }
+
+  get peerPort(): number {
+    return sockaddrPort(this.#peers, this.slot * PEER_BYTES);
+  }
+}
+
 /** One per TCP connection, created with its first query; net.Socket caches the addresses after its first getpeername/getsockname. */
 export class TcpContext extends ReusableContext {
   readonly transport = 'tcp';

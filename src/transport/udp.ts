@@ -1,12 +1,15 @@
-// Owns the UDP sockets of one process: IPv4/IPv6 binds with SO_REUSEPORT, socket buffers, the per-datagram hot path.
+// Owns the UDP sockets of one process: IPv4/IPv6 binds with SO_REUSEPORT, socket buffers, the hot path (batched through the addon, or dgram per datagram).
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { LogRateLimiter } from '../log/index.ts';
-import { failureAnswer } from '../responder/responder.ts';
-import type { Answer, AnswerStream, RespondFn } from '../responder/types.ts';
-import { UdpContext } from './context.ts';
+import { failureAnswer, inPlaceResponder } from '../responder/responder.ts';
+import type { InPlaceResponder } from '../responder/responder.ts';
+import type { Answer, AnswerStream, QueryResult, RespondFn } from '../responder/types.ts';
+import { BatchUdpContext, PEER_BYTES, UdpContext } from './context.ts';
+import { udpAddon } from './native.ts';
+import type { UdpAddon, UdpIo } from './native.ts';
 import { TCP_DEFAULTS, UDP_MAX_ANSWERS_IN_FLIGHT, UDP_SOCKET_BUFFER_BYTES } from './limits.ts';
 import type { BoundAddress, ListenAddress } from './tcp.ts';
 
@@ -21,14 +24,56 @@ export interface UdpTransportOptions {
   readonly answerTimeoutMs?: number;
   /** Asynchronous answers in progress per socket; beyond it, a new one is aborted and its query dropped (default 1000). */
   readonly maxAnswersInFlight?: number;
+  /** `batched`: recvmmsg/sendmmsg through native/dunlin_udp.c (bind fails without it); `dgram`: node:dgram; `auto` (default): batched when the addon loads. */
+  readonly io?: UdpIo;
 }
 
-/** What one bound socket owns besides the socket: its reused context and its count of answers in progress. */
+/** What one bound socket owns besides the socket: its count of answers in progress, whether it closed. */
 interface SocketState {
-  readonly socket: dgram.Socket;
-  readonly ctx: UdpContext;
   inFlight: number;
   closed: boolean;
+}
+
+/** A dgram socket and its reused context. */
+interface DgramState extends SocketState {
+  readonly socket: dgram.Socket;
+  readonly ctx: UdpContext;
+}
+
+/** A batched socket: the addon's handle and the buffers it shares with JS, all created once. */
+interface BatchState extends SocketState {
+  readonly handle: object;
+  /** One view per receive slot, each the slot's full size (the datagram's length is in `lens`). */
+  readonly views: readonly Uint8Array[];
+  readonly lens: Int32Array;
+  readonly peers: Uint8Array;
+  readonly out: Uint8Array;
+  readonly meta: Int32Array;
+  readonly ctx: BatchUdpContext;
+  readonly buffers: { recv: number; send: number };
+}
+
+/** The in-place form of a RespondFn that createResponder did not make: its answer copied into the batch. */
+function copyingResponder(respond: RespondFn): InPlaceResponder {
+  let taken: QueryResult = null;
+  return {
+    maxAnswer: 0,
+    into(query, n, ctx, out, at) {
+      const r = respond(query.subarray(0, n), ctx);
+      if (r === null) return 0;
+      if (r instanceof Uint8Array && r.length > 0 && at + r.length <= out.length) {
+        out.set(r, at);
+        return r.length;
+      }
+      taken = r;
+      return -1;
+    },
+    take() {
+      const r = taken;
+      taken = null;
+      return r;
+    },
+  };
 }
 
 /** An asynchronous answer in progress: its timeout and, if the handler asked for one, its abort controller. */
@@ -73,6 +118,11 @@ export class UdpTransport {
   readonly #bufferBytes: number;
   readonly #sockets: dgram.Socket[] = [];
   readonly #states: SocketState[] = [];
+  readonly #batched: BatchState[] = [];
+  readonly #addon: UdpAddon | null;
+  readonly #io: 'batched' | 'dgram';
+  readonly #ioReason: string;
+  readonly #inPlace: InPlaceResponder;
   readonly #pending = new Set<Pending>();
   readonly #answerTimeoutMs: number;
   readonly #maxInFlight: number;
@@ -89,6 +139,23 @@ export class UdpTransport {
     this.#bufferBytes = opts.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES;
     this.#answerTimeoutMs = opts.answerTimeoutMs ?? TCP_DEFAULTS.answerTimeoutMs;
     this.#maxInFlight = opts.maxAnswersInFlight ?? UDP_MAX_ANSWERS_IN_FLIGHT;
+    this.#inPlace = inPlaceResponder(this.#respond) ?? copyingResponder(this.#respond);
+    const io = opts.io ?? 'auto';
+    const { addon, why } = io === 'dgram' ? { addon: null, why: 'udp.io is dgram' } : udpAddon();
+    if (io === 'batched' && addon === null) throw new Error(`udp.io is batched but the addon is unavailable: ${why}`);
+    this.#addon = addon;
+    this.#io = addon === null ? 'dgram' : 'batched';
+    this.#ioReason = why;
+  }
+
+  /** The UDP I/O in use: `batched` (recvmmsg/sendmmsg addon) or `dgram`. */
+  get io(): 'batched' | 'dgram' {
+    return this.#io;
+  }
+
+  /** Why this I/O: 'loaded', or why the addon is not used. */
+  get ioReason(): string {
+    return this.#ioReason;
   }
 
   /** Asynchronous answers in progress (all sockets). */
@@ -113,6 +180,8 @@ export class UdpTransport {
   async bind(addr: ListenAddress): Promise<BoundAddress> {
     if (this.#closed) throw new Error('udp transport is closed');
     const v6 = net.isIPv6(addr.host);
+    // A zone index (fe80::1%eth0) is not an inet_pton address: such a socket stays on dgram.
+    if (this.#addon !== null && !addr.host.includes('%')) return this.#bindBatched(this.#addon, addr, v6);
     const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false, reusePort: this.#reusePort, ipv6Only: v6, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -127,15 +196,100 @@ export class UdpTransport {
     this.#sockets.push(socket);
     this.#tuneBuffers(socket);
     socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(err));
-    const state: SocketState = { socket, ctx: new UdpContext(socket), inFlight: 0, closed: false };
+    const state: DgramState = { socket, ctx: new UdpContext(socket), inFlight: 0, closed: false };
     this.#states.push(state);
     socket.on('message', this.#handler(state));
     const a = socket.address();
     return { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
   }
 
+  #bindBatched(addon: UdpAddon, addr: ListenAddress, v6: boolean): BoundAddress {
+    let st: BatchState | null = null;
+    const [handle, input, lens, peers, out, meta, port, recv, send] = addon.open(addr.host, addr.port, v6, this.#reusePort, this.#bufferBytes, (n) => {
+      if (st !== null) this.#onBatch(addon, st, n);
+    });
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < addon.slots; i++) views.push(new Uint8Array(input, i * addon.slotBytes, addon.slotBytes));
+    const peerBytes = new Uint8Array(peers);
+    st = {
+      handle, views, lens: new Int32Array(lens), peers: peerBytes, out: new Uint8Array(out), meta: new Int32Array(meta),
+      ctx: new BatchUdpContext(peerBytes, addr.host, port), buffers: { recv, send }, inFlight: 0, closed: false,
+    };
+    this.#batched.push(st);
+    this.#states.push(st);
+    return { host: addr.host, port, family: v6 ? 'IPv6' : 'IPv4' };
+  }
+
+  /**
+   * One call per recvmmsg batch: every answer is written into the shared output buffer and the
+   * lot goes out in one sendmmsg. Nothing is allocated per datagram on the synchronous path.
+   */
+  #onBatch(addon: UdpAddon, st: BatchState, n: number): void {
+    if (st.closed) return;
+    const { views, lens, out, meta, ctx } = st;
+    const inPlace = this.#inPlace;
+    const room = inPlace.maxAnswer;
+    let at = 0;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      this.#queries++;
+      const len = lens[i]!;
+      if (len < 0) {
+        this.#dropped++; // larger than a slot (cannot happen with 64 KiB slots; counted all the same)
+        continue;
+      }
+      if (out.length - at < room) {
+        this.#flush(addon, st, m);
+        at = 0;
+        m = 0;
+      }
+      ctx.slot = i;
+      ctx.begin();
+      let w: number;
+      try {
+        w = inPlace.into(views[i]!, len, ctx, out, at);
+      } catch (err) {
+        // RespondFn must never throw; a bug there drops one datagram, never the process.
+        this.#dropped++;
+        if (this.#sendErrors.take() >= 0) this.#log?.error({ err }, 'responder threw on a udp query');
+        continue;
+      }
+      if (w > 0) {
+        meta[3 * m] = i;
+        meta[3 * m + 1] = at;
+        meta[3 * m + 2] = w;
+        m++;
+        at += w;
+        continue;
+      }
+      if (w === 0) {
+        this.#dropped++;
+        continue;
+      }
+      // Not answered in place: bytes that did not fit, a Promise (NOTIFY, UPDATE) or a stream.
+      const r = inPlace.take();
+      const peer = st.peers.slice(i * PEER_BYTES, (i + 1) * PEER_BYTES);
+      if (r instanceof Uint8Array) this.#sendOne(addon, st, r, peer);
+      else if (r === null) this.#dropped++;
+      else this.#later(st, r, views[i]!.slice(0, len), (a) => this.#sendOne(addon, st, a, peer), ctx.takeController());
+    }
+    if (m > 0) this.#flush(addon, st, m);
+  }
+
+  #flush(addon: UdpAddon, st: BatchState, m: number): void {
+    if (m === 0 || st.closed) return;
+    const sent = addon.send(st.handle, m);
+    if (sent < m) this.#onError({ code: addon.lastError(st.handle), syscall: 'sendmmsg' }, m - sent);
+  }
+
+  #sendOne(addon: UdpAddon, st: BatchState, bytes: Uint8Array, peer: Uint8Array): void {
+    if (st.closed) return;
+    const r = addon.sendTo(st.handle, bytes, peer);
+    if (r !== 0) this.#onError({ code: r, syscall: 'sendto' }, 1);
+  }
+
   /** One closure per socket; nothing is allocated per datagram here beyond what dgram does. */
-  #handler(state: SocketState): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
+  #handler(state: DgramState): (msg: Buffer, rinfo: dgram.RemoteInfo) => void {
     const respond = this.#respond;
     const { socket, ctx } = state;
     return (msg, rinfo) => {
@@ -162,12 +316,12 @@ export class UdpTransport {
         this.#dropped++;
         return;
       }
-      this.#later(state, out, msg, rinfo, ctx.takeController());
+      this.#later(state, out, msg, (a) => socket.send(a, rinfo.port, rinfo.address), ctx.takeController());
     };
   }
 
   /** An answer that is not ready yet: sent when it resolves, SERVFAIL after the timeout, dropped if the socket closed. */
-  #later(state: SocketState, out: Promise<Answer> | AnswerStream, query: Buffer, rinfo: dgram.RemoteInfo, ac: AbortController | null): void {
+  #later(state: SocketState, out: Promise<Answer> | AnswerStream, query: Uint8Array, send: (answer: Uint8Array) => void, ac: AbortController | null): void {
     if (!(out instanceof Promise)) {
       // A stream over UDP is a handler bug (transfers stream over TCP only, RFC 5936 §4.2): release it, drop.
       this.#dropped++;
@@ -201,16 +355,16 @@ export class UdpTransport {
         this.#dropped++;
         return;
       }
-      state.socket.send(answer, rinfo.port, rinfo.address);
+      send(answer);
     };
     p.timer = setTimeout(() => finish(failureAnswer(query), true), this.#answerTimeoutMs);
     p.timer.unref();
     out.then((a) => finish(a, false), () => finish(failureAnswer(query), false));
   }
 
-  #onError(err: NodeJS.ErrnoException): void {
+  #onError(err: { readonly code?: string | undefined; readonly syscall?: string | undefined }, count = 1): void {
     // Send errors (ENOBUFS, EAGAIN, EPERM from a firewall, unreachable peers) never stop the socket.
-    this.#sendFailures++;
+    this.#sendFailures += count;
     const suppressed = this.#sendErrors.take();
     if (suppressed >= 0) this.#log?.warn({ code: err.code, syscall: err.syscall, suppressed }, 'udp socket error');
   }
@@ -235,6 +389,8 @@ export class UdpTransport {
 
   /** Actual buffer sizes of the first socket (for logs and tests). */
   bufferSizes(): { recv: number; send: number } | null {
+    const b = this.#batched[0];
+    if (b !== undefined) return { ...b.buffers };
     const s = this.#sockets[0];
     if (s === undefined) return null;
     return { recv: s.getRecvBufferSize(), send: s.getSendBufferSize() };
@@ -250,6 +406,8 @@ export class UdpTransport {
       p.ac?.abort();
     }
     this.#pending.clear();
+    // The addon closes its fd at once (uv_poll_stop, close(2)); libuv frees the poll handle later.
+    for (const b of this.#batched.splice(0)) this.#addon?.close(b.handle);
     const sockets = this.#sockets.splice(0);
     return Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
       try {

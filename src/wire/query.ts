@@ -33,12 +33,12 @@ export function newParsedQuery(): ParsedQuery {
 }
 
 /** Skips a (possibly compressed) name; returns the offset after it, or -1 if malformed. */
-export function skipName(b: Uint8Array, p: number): number {
+export function skipName(b: Uint8Array, p: number, end: number = b.length): number {
   for (let guard = 0; guard < 128; guard++) {
-    if (p >= b.length) return -1;
+    if (p >= end) return -1;
     const len = b[p]!;
     if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2 <= b.length ? p + 2 : -1;
+    if ((len & 0xc0) === 0xc0) return p + 2 <= end ? p + 2 : -1;
     if (len & 0xc0) return -1;
     p += len + 1;
   }
@@ -48,10 +48,11 @@ export function skipName(b: Uint8Array, p: number): number {
 /**
  * Validates the whole query in one pass without building a Message (RFC 1035 §4.1): the
  * question, every RR of the other sections, at most one OPT, root-owned, whose options exactly
- * fill its RDATA (RFC 6891 §6.1.1, §6.1.2), and no trailing octets. `q` must hold at least the
+ * fill its RDATA (RFC 6891 §6.1.1, §6.1.2), and no trailing octets. The message is q[0..n): a
+ * batched transport passes a reused buffer longer than the datagram. It must hold at least the
  * 12-octet header.
  */
-export function parseQuery(q: Uint8Array, out: ParsedQuery): void {
+export function parseQuery(q: Uint8Array, out: ParsedQuery, n: number = q.length): void {
   out.id = readU16(q, 0);
   out.flags = readU16(q, 2);
   out.opcode = (out.flags >>> 11) & 0xf;
@@ -76,20 +77,20 @@ export function parseQuery(q: Uint8Array, out: ParsedQuery): void {
   if (qd === 1) {
     // The question name is never compressed (nothing precedes it to point to).
     for (;;) {
-      if (p >= q.length) {
+      if (p >= n) {
         out.formerr = true;
         return;
       }
       const len = q[p]!;
       if (len === 0) break;
-      if (len > 63 || p + 1 + len > q.length || p + len + 2 - 12 > 255) {
+      if (len > 63 || p + 1 + len > n || p + len + 2 - 12 > 255) {
         out.formerr = true;
         return;
       }
       p += len + 1;
     }
     p++;
-    if (p + 4 > q.length) {
+    if (p + 4 > n) {
       out.formerr = true;
       return;
     }
@@ -106,15 +107,15 @@ export function parseQuery(q: Uint8Array, out: ParsedQuery): void {
   const total = an + ns + ar;
   for (let i = 0; i < total; i++) {
     const nameAt = p;
-    p = skipName(q, p);
-    if (p < 0 || p + 10 > q.length) {
+    p = skipName(q, p, n);
+    if (p < 0 || p + 10 > n) {
       out.formerr = true;
       return;
     }
     const type = readU16(q, p);
     const rdlen = readU16(q, p + 8);
     const rdAt = p + 10;
-    if (rdAt + rdlen > q.length) {
+    if (rdAt + rdlen > n) {
       out.formerr = true;
       return;
     }
@@ -142,5 +143,5 @@ export function parseQuery(q: Uint8Array, out: ParsedQuery): void {
     }
     p = rdAt + rdlen;
   }
-  if (p !== q.length) out.formerr = true;
+  if (p !== n) out.formerr = true;
 }

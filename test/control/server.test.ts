@@ -28,7 +28,7 @@ const emptyRegistry = { open: [], accepted: 0, closedByReason: { eof: 0, 'idle-t
 function handlersFor(workerPids: number[], reports?: () => WorkerReport[]): ControlHandlers & { reloads: number } {
   const h = {
     reloads: 0,
-    workers: () => Promise.resolve(reports?.() ?? workerPids.map((pid, i) => ({ pid, threadId: i + 1, worker: i + 1, registry: emptyRegistry, udpQueries: 0, tcpQueries: 0 }))),
+    workers: () => Promise.resolve(reports?.() ?? workerPids.map((pid, i) => ({ pid, threadId: i + 1, worker: i + 1, registry: emptyRegistry, udpQueries: 0, tcpQueries: 0, udpIo: 'dgram' as const }))),
     reload: () => { h.reloads++; return Promise.resolve({ summary: ['example.: reloaded serial 1 -> 2'], results: [{ zone: 'example.', status: 'loaded' as const, serial: 2, previousSerial: 1, records: 4, ms: 1 }] }); },
     pids: () => ({ primary: process.pid, workers: workerPids }),
   };

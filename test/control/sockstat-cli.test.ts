@@ -16,7 +16,7 @@ let path: string;
 let close: () => Promise<void>;
 
 const report: WorkerReport = {
-  pid: process.pid, threadId: 7, worker: 1, udpQueries: 10, tcpQueries: 7,
+  pid: process.pid, threadId: 7, worker: 1, udpQueries: 10, tcpQueries: 7, udpIo: 'batched',
   registry: {
     accepted: 12,
     closedByReason: { eof: 6, 'idle-timeout': 2, 'read-timeout': 1, limit: 0, error: 0, reset: 1, shutdown: 0 },

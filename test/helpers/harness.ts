@@ -13,6 +13,8 @@ import type { WorkerThreadInfo } from '../../src/control/types.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const MAIN = join(ROOT, 'src/cli/main.ts');
+/** The UDP I/O the suite runs under (`npm run test:dgram` sets DUNLIN_UDP_IO=dgram); spawned servers read the same variable. */
+export const UDP_IO: 'auto' | 'batched' | 'dgram' = process.env['DUNLIN_UDP_IO'] === 'dgram' ? 'dgram' : process.env['DUNLIN_UDP_IO'] === 'batched' ? 'batched' : 'auto';
 
 export interface Endpoint {
   readonly host: string;

@@ -10,7 +10,7 @@ import { TcpTransport } from '../../src/transport/tcp.ts';
 import { UdpTransport } from '../../src/transport/udp.ts';
 import { ConnectionRegistry } from '../../src/transport/registry.ts';
 import type { TcpLimits } from '../../src/transport/limits.ts';
-import { TcpClient, frame, waitFor } from '../helpers/harness.ts';
+import { TcpClient, UDP_IO, frame, waitFor } from '../helpers/harness.ts';
 import type { Endpoint } from '../helpers/harness.ts';
 import { buildQuery, decode } from '../responder/dns-helpers.ts';
 import { fixtureZones } from '../responder/fixtures.ts';
@@ -74,7 +74,7 @@ async function start(limits: Partial<TcpLimits> = {}, udpOpts: { answerTimeoutMs
   const respond = createResponder({ zones: () => zones, router });
   const reg = new ConnectionRegistry();
   const tcp = new TcpTransport({ respond, registry: reg, limits: { shutdownTimeoutMs: 1000, answerTimeoutMs: 2000, ...limits } });
-  const udp = new UdpTransport({ respond, ...udpOpts });
+  const udp = new UdpTransport({ respond, io: UDP_IO, ...udpOpts });
   const a = await tcp.listen({ host: '127.0.0.1', port: 0 });
   await udp.bind({ host: '127.0.0.1', port: a.port }).catch(async () => {
     await tcp.close();
