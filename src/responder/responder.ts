@@ -224,7 +224,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     let cached = cache?.get(query, pq.qEnd, hash, variant);
     if (!cached) {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
-      const ans = lookup(zs, qname, qtype);
+      const ans = lookup(zs, qname, qtype, pq.ednsDo);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
       cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);
       cache?.set(hash, variant, cached);
