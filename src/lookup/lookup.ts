@@ -100,6 +100,18 @@ function ancestor(name: Name, ceKey: string): Name {
   return name;
 }
 
+/**
+ * An RRSIG query gets the signatures of one covered type, the lowest, with their own TTL: RRSIGs
+ * are an RRset per covered type (RFC 4035 §2.2), and Knot answers it so, like a minimal ANY.
+ */
+function firstSigs(node: ZoneNode): RRset | undefined {
+  for (let i = 0; i < node.setCount; i++) {
+    const s = node.setAt(i);
+    if (s.type === RRType.RRSIG) return s;
+  }
+  return undefined;
+}
+
 function negative(ans: Answer, zone: Zone, sec: Dnssec | null): void {
   const soa = zone.negativeSoa;
   if (soa) ans.authority.push(sec ? sec.negativeSoa(soa) : { owner: zone.origin, rrset: soa });
@@ -227,7 +239,7 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number, dnssecOk = fa
           put(node.setAt(0));
           break;
         }
-        const rr = node.get(qtype);
+        const rr = qtype === RRType.RRSIG ? firstSigs(node) : node.get(qtype);
         if (rr) {
           put(rr);
           break;

@@ -90,7 +90,7 @@ function corpus(zones: readonly SignedZone[]): Case[] {
 /** One record as text: owner and RDATA fields lower-cased (both servers keep the file's RDATA; name case may differ). */
 function rrKey(a: dnsPacket.Answer): string {
   const r = a as unknown as { name: string; type: string; ttl: number; data: unknown };
-  return `${r.name.toLowerCase()} ${r.ttl} ${r.type} ${String(JSON.stringify(r.data)).toLowerCase()}`;
+  return `${r.name.toLowerCase()} ${r.ttl} ${r.type} ${(JSON.stringify(r.data) as string | undefined ?? "").toLowerCase()}`;
 }
 
 interface Result {
@@ -117,6 +117,22 @@ function summarize(raw: Uint8Array): Result | string {
   } catch (e) {
     return `undecodable: ${(e as Error).message}`;
   }
+}
+
+/**
+ * With DO, Knot fills a truncated answer with what fitted (RRsets without their RRSIGs, part of a
+ * proof) and keeps additional RRsets whose RRSIGs did not fit; Dunlin sends TC with empty
+ * sections and keeps an RRset and its RRSIGs together (docs/differences.md, docs/dnssec.md).
+ * Both must agree on the rcode, the flags (TC above all) and OPT; and where Dunlin dropped an
+ * additional RRset, Knot must have dropped its RRSIGs.
+ */
+function truncatedAlike(k: Result | string | null, d: Result | string | null): boolean {
+  if (!k || !d || typeof k === 'string' || typeof d === 'string') return false;
+  if (k.rcode !== d.rcode || k.flags !== d.flags || k.opt !== d.opt) return false;
+  if (k.flags & 0x200) return d.answer === '' && d.authority === '' && d.additional === '';
+  if (k.answer !== d.answer || k.authority !== d.authority) return false;
+  const kAdd = new Set(k.additional.split('\n'));
+  return d.additional.split('\n').every((l) => l === '' || kAdd.has(l));
 }
 
 async function ask(t: Target, c: Case): Promise<Result | string | null> {
@@ -168,6 +184,7 @@ test('signed zones: Dunlin answers like Knot DNS with DO and without (NSEC, NSEC
     if (k && typeof k === 'object' && / RRSIG /.test(`${k.answer}\n${k.authority}`)) withSigs++;
     if (k && typeof k === 'object' && / NSEC3 /.test(k.authority)) withNsec3++;
     if (JSON.stringify(k) === JSON.stringify(d)) continue;
+    if (truncatedAlike(k, d)) continue;
     const lines = [`--- ${c.label}`];
     if (k === null || d === null || typeof k === 'string' || typeof d === 'string') {
       lines.push(`  knot:   ${JSON.stringify(k)}`, `  dunlin: ${JSON.stringify(d)}`);
