@@ -195,12 +195,17 @@ export function checkTable(origin: Name, table: RecordTable, file = '', now = Ma
     }
   };
 
-  // A zone with signatures gets the signed-zone checks; then every owner takes the full path below.
+  // A signed zone (its apex SOA has an RRSIG, as the lookup decides too) gets the signed-zone
+  // checks; then every owner takes the full path below. A stray RRSIG elsewhere does not count.
   let sec: SignedZoneCheck | null = null;
-  for (let i = 0; i < n; i++) {
-    if (table.recType[i] === RRType.RRSIG) {
-      sec = new SignedZoneCheck(origin, table, warn, now);
-      break;
+  if (apex >= 0) {
+    for (let k = start[apex]!; k < start[apex + 1]!; k++) {
+      const i = grouped[k]!;
+      const o = table.recOff[i]!;
+      if (table.recType[i] === RRType.RRSIG && table.recLen[i]! >= 2 && ((table.rdArena[o]! << 8) | table.rdArena[o + 1]!) === RRType.SOA) {
+        sec = new SignedZoneCheck(origin, table, warn, now);
+        break;
+      }
     }
   }
   const order = new Uint32Array(grouped.length);
