@@ -6,11 +6,14 @@ import { Reader } from '../wire/reader.ts';
 import { NodeFlag, RRset, keyLabelOffsets } from '../store/zone.ts';
 import type { Zone, ZoneNode } from '../store/zone.ts';
 import type { ZoneSet } from '../store/zone-set.ts';
+import { Dnssec } from './dnssec.ts';
 
 /** One RRset placed in a section, with the owner to write. */
 export interface Item {
   readonly owner: Name;
   readonly rrset: RRset;
+  /** With DO: the RRSIGs covering `rrset`, written right after it and never without it (RFC 4035 §3.1.1). */
+  readonly sigs?: RRset;
   /** Additional-section glue that must fit or the response is truncated (RFC 9471 §3). */
   readonly required?: boolean;
 }
@@ -53,10 +56,10 @@ export function rdataName(rdata: Uint8Array, offset: number): Name | null {
 }
 
 type Found =
-  | { kind: 'exact'; node: ZoneNode; key: string; wildcard: boolean }
+  | { kind: 'exact'; node: ZoneNode; key: string; wildcard: boolean; ce: string }
   | { kind: 'referral'; node: ZoneNode; key: string }
   | { kind: 'dname'; node: ZoneNode; key: string }
-  | { kind: 'nxdomain' };
+  | { kind: 'nxdomain'; ce: string };
 
 /**
  * Walks from the apex down to `name` (RFC 1034 §4.3.2 step 3): stops at a zone cut (3b), at a
@@ -75,25 +78,47 @@ function find(zone: Zone, name: Name, qtype: number): Found {
     if (!node) {
       const wkey = '\x01*' + ceKey;
       const w = zone.node(wkey);
-      if (w) return { kind: 'exact', node: w, key: wkey, wildcard: true };
-      return { kind: 'nxdomain' };
+      if (w) return { kind: 'exact', node: w, key: wkey, wildcard: true, ce: ceKey };
+      return { kind: 'nxdomain', ce: ceKey };
     }
     // A DS query at a cut is answered by the parent side (RFC 4035 §3.1.4.1).
     if (node.flags & NodeFlag.DELEGATION && !(i === 0 && qtype === RRType.DS)) return { kind: 'referral', node, key: k };
     if (node.flags & NodeFlag.DNAME && i !== 0) return { kind: 'dname', node, key: k };
-    if (i === 0) return { kind: 'exact', node, key: k, wildcard: false };
+    if (i === 0) return { kind: 'exact', node, key: k, wildcard: false, ce: k };
     ceKey = k;
   }
-  return { kind: 'nxdomain' };
+  return { kind: 'nxdomain', ce: ceKey };
 }
 
-function negative(ans: Answer, zone: Zone): void {
+/** The ancestor of `name` whose key is `ceKey` (a suffix of the name's key). */
+function ancestor(name: Name, ceKey: string): Name {
+  const n = name.labelCount;
+  for (let i = 0; i <= n; i++) {
+    const p = name.parent(i);
+    if (p.key.length === ceKey.length) return p;
+  }
+  return name;
+}
+
+/**
+ * An RRSIG query gets the signatures of one covered type, the lowest, with their own TTL: RRSIGs
+ * are an RRset per covered type (RFC 4035 §2.2), and Knot answers it so, like a minimal ANY.
+ */
+function firstSigs(node: ZoneNode): RRset | undefined {
+  for (let i = 0; i < node.setCount; i++) {
+    const s = node.setAt(i);
+    if (s.type === RRType.RRSIG) return s;
+  }
+  return undefined;
+}
+
+function negative(ans: Answer, zone: Zone, sec: Dnssec | null): void {
   const soa = zone.negativeSoa;
-  if (soa) ans.authority.push({ owner: zone.origin, rrset: soa });
+  if (soa) ans.authority.push(sec ? sec.negativeSoa(soa) : { owner: zone.origin, rrset: soa });
 }
 
 /** A/AAAA of the NS/MX/SRV targets of `items`, only from the same zone (as Knot does), glue included. */
-function addAdditional(ans: Answer, zone: Zone, items: readonly Item[], referralCut: Name | null): void {
+function addAdditional(ans: Answer, zone: Zone, items: readonly Item[], referralCut: Name | null, sec: Dnssec | null): void {
   let seen: Set<string> | null = null;
   for (const item of items) {
     const off = targetOffset(item.rrset.type);
@@ -110,16 +135,24 @@ function addAdditional(ans: Answer, zone: Zone, items: readonly Item[], referral
       const required = referralCut !== null && target.isSubdomainOf(referralCut);
       const a = node.get(RRType.A);
       const aaaa = node.get(RRType.AAAA);
+      if (sec) {
+        // Signed additional data travels with its RRSIGs (glue has none, RFC 4035 §2.2).
+        if (a) ans.additional.push(required ? { ...sec.item(target, node, a), required } : sec.item(target, node, a));
+        if (aaaa) ans.additional.push(required ? { ...sec.item(target, node, aaaa), required } : sec.item(target, node, aaaa));
+        continue;
+      }
       if (a) ans.additional.push(required ? { owner: target, rrset: a, required } : { owner: target, rrset: a });
       if (aaaa) ans.additional.push(required ? { owner: target, rrset: aaaa, required } : { owner: target, rrset: aaaa });
     }
   }
 }
 
-function referral(ans: Answer, zone: Zone, node: ZoneNode, key: string): void {
+function referral(ans: Answer, zone: Zone, node: ZoneNode, key: string, sec: Dnssec | null): void {
   const ns = node.get(RRType.NS)!;
   const cut = zone.ownerName(node, key);
+  // The NS of a delegation is not signed by the parent (RFC 4035 §2.2); the DS or its absence is.
   ans.authority.push({ owner: cut, rrset: ns });
+  sec?.referral(cut, node);
   // A referral is not authoritative unless an authoritative CNAME led to it (RFC 1034 §4.3.2 3b).
   ans.aa = ans.answer.length > 0;
 }
@@ -129,7 +162,7 @@ function referral(ans: Answer, zone: Zone, node: ZoneNode, key: string): void {
  * fit in a message. The CNAME chain is followed only inside the zone that holds it (Knot does the
  * same; the resolver restarts for other names, RFC 1034 §4.3.2 step 3a).
  */
-export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
+export function lookup(zones: ZoneSet, qname: Name, qtype: number, dnssecOk = false): Answer {
   const ans: Answer = { rcode: Rcode.NOERROR, aa: true, answer: [], authority: [], additional: [], zone: undefined };
   let zone = zones.find(qname);
   if (zones.hasUnserved && zones.unservedCovers(qname)) {
@@ -148,6 +181,8 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
     if (parent) zone = parent;
   }
   ans.zone = zone;
+  // DNSSEC records only when asked for with DO (RFC 3225 §3, RFC 4035 §3.1) and the zone is signed.
+  const sec = dnssecOk ? Dnssec.of(zone, ans.authority) : null;
   let name = qname;
   let seen: Set<string> | null = null;
   for (let hop = 0; ; hop++) {
@@ -156,16 +191,19 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
     switch (f.kind) {
       case 'nxdomain':
         ans.rcode = Rcode.NXDOMAIN;
-        negative(ans, zone);
+        negative(ans, zone, sec);
+        sec?.nxdomain(name, ancestor(name, f.ce));
         break;
-      case 'referral':
-        referral(ans, zone, f.node, f.key);
-        addAdditional(ans, zone, ans.authority, ans.authority[ans.authority.length - 1]!.owner);
+      case 'referral': {
+        const at = ans.authority.length;
+        referral(ans, zone, f.node, f.key, sec);
+        addAdditional(ans, zone, ans.authority.slice(at, at + 1), ans.authority[at]!.owner, sec);
         return ans;
+      }
       case 'dname': {
         const dname = f.node.get(RRType.DNAME)!;
         const owner = zone.ownerName(f.node, f.key);
-        ans.answer.push({ owner, rrset: dname });
+        ans.answer.push(sec ? sec.item(owner, f.node, dname) : { owner, rrset: dname });
         const target = rdataName(dname.first(), 0);
         if (!target) break;
         let synthesized: Name;
@@ -179,7 +217,7 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
           ans.rcode = Rcode.YXDOMAIN;
           break;
         }
-        // The synthesised CNAME takes the DNAME's TTL (RFC 6672 §3.1).
+        // The synthesised CNAME takes the DNAME's TTL (RFC 6672 §3.1); it is unsigned (RFC 6672 §5.3.1).
         ans.answer.push({ owner: name, rrset: RRset.of(RRType.CNAME, dname.ttl, [synthesized.wire]) });
         if (qtype !== RRType.CNAME) next = synthesized;
         break;
@@ -187,27 +225,37 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
       case 'exact': {
         const node = f.node;
         if (node.setCount === 0) {
-          negative(ans, zone);
+          negative(ans, zone, sec);
+          sec?.nodata(name, node);
           break;
         }
+        const put = (rrset: RRset): void => {
+          ans.answer.push(sec ? sec.item(name, node, rrset) : { owner: name, rrset });
+          // A wildcard answer proves no closer name exists (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6).
+          if (sec && f.wildcard) sec.wildcardAnswer(name, ancestor(name, f.ce));
+        };
         if (qtype === RRType.ANY) {
           // Minimal ANY (RFC 8482 §4.2): one RRset, the lowest type, as Knot does.
-          ans.answer.push({ owner: name, rrset: node.setAt(0) });
+          put(node.setAt(0));
           break;
         }
-        const rr = node.get(qtype);
+        const rr = qtype === RRType.RRSIG ? firstSigs(node) : node.get(qtype);
         if (rr) {
-          ans.answer.push({ owner: name, rrset: rr });
+          put(rr);
           break;
         }
         const cname = node.flags & NodeFlag.CNAME ? node.get(RRType.CNAME) : undefined;
         if (cname) {
           // Wildcard owners are replaced by the name asked for (RFC 4592 §3.3.1).
-          ans.answer.push({ owner: name, rrset: cname });
+          put(cname);
           next = rdataName(cname.first(), 0);
           break;
         }
-        negative(ans, zone);
+        negative(ans, zone, sec);
+        if (sec) {
+          if (f.wildcard) sec.wildcardNodata(name, ancestor(name, f.ce), node);
+          else sec.nodata(name, node);
+        }
         break;
       }
     }
@@ -218,6 +266,6 @@ export function lookup(zones: ZoneSet, qname: Name, qtype: number): Answer {
     if (seen.has(next.key) || hop + 1 >= MAX_CHAIN) break;
     name = next;
   }
-  addAdditional(ans, zone, ans.answer, null);
+  addAdditional(ans, zone, ans.answer, null, sec);
   return ans;
 }

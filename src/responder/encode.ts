@@ -34,14 +34,19 @@ export function writeOpt(buf: Uint8Array, at: number, e: EdnsOut): number {
   return at + OPT_SIZE;
 }
 
+/** Writes an item's RRset and then its RRSIGs (one unit: the caller rolls back both when either does not fit). */
 function writeItem(w: Writer, item: Item): number {
-  const rr = item.rrset;
+  const n = writeSet(w, item.owner, item.rrset);
+  return item.sigs ? n + writeSet(w, item.owner, item.sigs) : n;
+}
+
+function writeSet(w: Writer, owner: Name, rr: Item['rrset']): number {
   const d = rr.data;
   let p = rr.start;
   let n = 0;
   while (p < rr.end) {
     const len = (d[p]! << 8) | d[p + 1]!;
-    w.name(item.owner, true);
+    w.name(owner, true);
     w.u16(rr.type);
     w.u16(1);
     w.u32(rr.ttl);

@@ -244,7 +244,7 @@ export function createResponder(opts: ResponderOptions): RespondFn {
       cached = cache!.arena.subarray(off, off + cache!.lengthOf(e));
     } else {
       const qname = Name.fromWire(query.slice(12, pq.qnameEnd - 0));
-      const ans = lookup(zs, qname, qtype);
+      const ans = lookup(zs, qname, qtype, pq.ednsDo);
       const edns: EdnsOut | null = hasEdns ? { payload: ourPayload, extRcode: 0, do: pq.ednsDo } : null;
       // A view of the encoder's scratch buffer, valid until the next encode: copied out by copyHit at once.
       cached = encodeAnswer(qname, qtype, pq.qclass, ans, edns, limit);

@@ -4,6 +4,7 @@ import { RRType, typeToText } from '../wire/constants.ts';
 import type { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { canonicalKey } from './canonical.ts';
+import { SignedZoneCheck } from './dnssec-check.ts';
 import type { Positions } from './problems.ts';
 import { Problems } from './problems.ts';
 import { freeBuffer, RecordTable, sameFolded } from './table.ts';
@@ -69,9 +70,10 @@ export interface TableCheck {
  * Checks a zone held in a RecordTable. Errors reject the whole zone; warnings keep it. Each
  * RRset's TTL is set to its lowest (RFC 2181 §5.2) in `table.recTtl`; duplicates and out-of-zone
  * records are left out of `order`. Only per-owner typed arrays and the RRsets of one owner at a
- * time are allocated, so checking adds little to the table's memory.
+ * time are allocated, so checking adds little to the table's memory. A zone with RRSIGs also gets
+ * the signed-zone warnings of dnssec-check.ts, with signature times compared to `now` (seconds).
  */
-export function checkTable(origin: Name, table: RecordTable, file = ''): TableCheck {
+export function checkTable(origin: Name, table: RecordTable, file = '', now = Math.floor(Date.now() / 1000)): TableCheck {
   const problems = new Problems();
   const n = table.count;
   const owners = table.ownerCount;
@@ -193,11 +195,24 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
     }
   };
 
+  // A signed zone (its apex SOA has an RRSIG, as the lookup decides too) gets the signed-zone
+  // checks; then every owner takes the full path below. A stray RRSIG elsewhere does not count.
+  let sec: SignedZoneCheck | null = null;
+  if (apex >= 0) {
+    for (let k = start[apex]!; k < start[apex + 1]!; k++) {
+      const i = grouped[k]!;
+      const o = table.recOff[i]!;
+      if (table.recType[i] === RRType.RRSIG && table.recLen[i]! >= 2 && ((table.rdArena[o]! << 8) | table.rdArena[o + 1]!) === RRType.SOA) {
+        sec = new SignedZoneCheck(origin, table, warn, now);
+        break;
+      }
+    }
+  }
   const order = new Uint32Array(grouped.length);
   let out = 0;
   for (let c = 0; c < owners; c++) {
     if (!(flags[c]! & F_NODE)) continue;
-    if (c !== apex && start[c + 1]! - start[c]! === 1) {
+    if (c !== apex && sec === null && start[c + 1]! - start[c]! === 1) {
       const i = grouped[start[c]!]!;
       const type = table.recType[i]!;
       if (type !== RRType.SOA && type !== RRType.NS) {
@@ -255,6 +270,8 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
       }
     }
 
+    if (sec !== null) sec.owner(c, c === apex, sets, c === apex ? 'auth' : dnameAbove >= 0 || below >= 0 ? 'occluded' : flags[c]! & F_NS ? 'cut' : 'auth');
+
     // Name servers that live inside this zone need addresses: glue below a cut, or authoritative A/AAAA.
     const ns = getSet(sets, RRType.NS);
     if (ns) {
@@ -295,6 +312,7 @@ export function checkTable(origin: Name, table: RecordTable, file = ''): TableCh
     }
   }
 
+  sec?.finish();
   // Per-owner scratch arrays: freed now rather than at the next full collection.
   for (const a of [inZone, start, grouped, flags]) freeBuffer(a);
   found.sort((a, b) => a.i - b.i);

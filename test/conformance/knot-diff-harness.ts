@@ -169,9 +169,9 @@ export async function startKnot(zones: readonly ZoneSpec[], probe: Uint8Array): 
 }
 
 /** Starts `dunlin serve` (the real CLI) and parses the bound UDP port from its ready line. */
-export async function startDunlin(zones: readonly ZoneSpec[], probe: Uint8Array, cliPath: string): Promise<Spawned> {
+export async function startDunlin(zones: readonly ZoneSpec[], probe: Uint8Array, cliPath: string, listen = '127.0.0.1:0'): Promise<Spawned> {
   const dir = mkdtempSync(join(tmpdir(), 'dunlin-diff-'));
-  const args = [cliPath, 'serve', '--listen', '127.0.0.1:0', '--workers', '1', ...zones.flatMap((z) => ['--zone', `${z.origin}=${z.file}`])];
+  const args = [cliPath, 'serve', '--listen', listen, '--workers', '1', ...zones.flatMap((z) => ['--zone', `${z.origin}=${z.file}`])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let out = '';
   const stop = async (): Promise<void> => {
