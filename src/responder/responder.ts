@@ -198,6 +198,12 @@ export function createResponder(opts: ResponderOptions): RespondFn {
           return errorResponse(query, pq, Rcode.SERVFAIL, ctx);
         }
       }
+      const udpIxfr = !tcp && qtype === RRType.IXFR ? router?.udpIxfrHandler() : undefined;
+      if (udpIxfr !== undefined) {
+        const req = request(query, ctx);
+        if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
+        return answerLater(udpIxfr, req, pq, ctx);
+      }
       // Denied until configured (as Knot: AXFR over UDP is NOTIMP, RFC 5936 §4.2).
       if (qtype === RRType.AXFR) return errorResponse(query, pq, tcp ? Rcode.NOTAUTH : Rcode.NOTIMP, ctx);
       return errorResponse(query, pq, Rcode.NOTAUTH, ctx);

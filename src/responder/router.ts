@@ -31,6 +31,7 @@ export type TransferType = typeof RRType.AXFR | typeof RRType.IXFR;
 export class QueryRouter {
   readonly #opcodes = new Map<number, AsyncHandler>();
   readonly #transfers = new Map<number, StreamHandler>();
+  #udpIxfr: AsyncHandler | undefined;
 
   /** Routes every message with `opcode` to `handler`; a second registration replaces the first. */
   onOpcode(opcode: RoutableOpcode, handler: AsyncHandler): this {
@@ -42,6 +43,16 @@ export class QueryRouter {
   onTransfer(qtype: TransferType, handler: StreamHandler): this {
     this.#transfers.set(qtype, handler);
     return this;
+  }
+
+  /** Routes IXFR over UDP to `handler` (RFC 1995 §2: one message, the SOA alone when the answer does not fit). */
+  onUdpIxfr(handler: AsyncHandler): this {
+    this.#udpIxfr = handler;
+    return this;
+  }
+
+  udpIxfrHandler(): AsyncHandler | undefined {
+    return this.#udpIxfr;
   }
 
   opcodeHandler(opcode: number): AsyncHandler | undefined {

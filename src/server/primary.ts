@@ -13,6 +13,7 @@ import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
 import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
+import { encodeChangeset } from './changes.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
@@ -230,6 +231,11 @@ class Primary {
         case 'dunlin:zones-applied':
           this.#applied(m.id, w);
           break;
+        case 'dunlin:ixfr-request': {
+          const cs = this.#writer.changesSince(m.zone, m.serial);
+          w.postMessage({ cmd: 'dunlin:ixfr-reply', id: m.id, zone: m.zone, changesets: cs === null ? null : cs.map(encodeChangeset) } satisfies MainMessage);
+          break;
+        }
         case 'dunlin:stopped':
           break;
       }

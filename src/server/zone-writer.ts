@@ -6,7 +6,7 @@ import type { ZoneResult, ZoneStatus } from '../control/types.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
 import { ZoneHistory } from '../store/index.ts';
-import type { ZoneImage } from '../store/index.ts';
+import type { Changeset, ZoneImage } from '../store/index.ts';
 import { Name } from '../wire/name.ts';
 import { decodeChangeset } from './changes.ts';
 import type { LoadReply, WireChangeset } from './ipc.ts';
@@ -309,6 +309,14 @@ export class ZoneWriter {
   /** The change history of a zone (by name as configured), or undefined for an unknown zone. */
   history(zone: string): ZoneHistory | undefined {
     return this.#states.find((x) => x.spec.name === zone)?.history;
+  }
+
+  /** IXFR out: the changesets of a zone (matched case-insensitively) from `serial` to its newest version; null when unknown. */
+  changesSince(zone: string, serial: number): Changeset[] | null {
+    const key = Name.fromText(zone).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s || s.image === null) return null;
+    return s.history.since(serial);
   }
 
   async #publish(): Promise<void> {
