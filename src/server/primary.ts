@@ -14,6 +14,7 @@ import { ListenError, prepareListen } from './ports.ts';
 import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
 import { encodeChangeset } from './changes.ts';
+import { PrimarySide } from '../xfr/primary-side.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
@@ -100,6 +101,8 @@ class Primary {
   readonly #publishing = new Map<number, { readonly expected: Set<Worker>; readonly resolve: () => void; readonly timer: NodeJS.Timeout }>();
   readonly #loader = new ZoneLoader();
   readonly #writer: ZoneWriter;
+  /** Journals and NOTIFY out, following the writer's new versions. */
+  readonly #primarySide: PrimarySide;
   readonly #testHooks = process.env['DUNLIN_TEST_HOOKS'] === '1';
   #maxConnections = 1;
   #nextId = 1;
@@ -120,6 +123,7 @@ class Primary {
     this.#out = out;
     this.#writer = new ZoneWriter(config.zones, log, this.#loader);
     this.#writer.onPublish((images, unserved) => this.#publish(images, unserved));
+    this.#primarySide = new PrimarySide(config, this.#writer, log);
   }
 
   async run(): Promise<number> {
@@ -133,6 +137,7 @@ class Primary {
     const fdMonitor = startFdMonitor(this.#log);
     this.#closers.push(() => Promise.resolve(fdMonitor.stop()));
     this.#closers.push(() => this.#loader.close());
+    this.#closers.push(() => this.#primarySide.close());
 
     // The worker threads start (load their modules, set up) while the loader thread builds the
     // zones; they bind only once every zone is built, so no configured zone is ever answered REFUSED.
@@ -365,7 +370,10 @@ class Primary {
     // One process: the threads share its pid and its descriptor table.
     pids: () => ({ primary: process.pid, workers: [] }),
     threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
-    zones: () => this.#writer.status(),
+    zones: () => this.#writer.status().map((z) => {
+      const p = this.#primarySide.status(z.zone);
+      return { ...z, journal: { depth: p.journalDepth, bytes: p.journalBytes }, notified: p.notified };
+    }),
     dnsPorts: () => [...new Set(this.#listeners.filter((l) => l.proto === 'tcp').map((l) => Number(/:(\d+)$/.exec(l.address)?.[1] ?? 0)))],
     ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
   };

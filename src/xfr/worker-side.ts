@@ -30,7 +30,7 @@ export function registerTransferHandlers(router: QueryRouter, deps: WorkerSideDe
     zones: deps.zones,
     changes: (zone, serial, signal) => history.ask(zone, serial, signal),
     authorize: () => OPEN,
-    maxTransfers: 16,
+    maxTransfers: deps.config.xfr.maxTransfersOut,
     udpPayloadSize: deps.config.udp.payloadSize,
     log: deps.log,
   });
