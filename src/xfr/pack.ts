@@ -1,4 +1,5 @@
 // Owns packing zone-transfer records into DNS messages: one message at a time, compressed, up to a size budget (RFC 5936 §2.2).
+import { lowerByte } from '../wire/bytes.ts';
 import { Flag, RRType } from '../wire/constants.ts';
 import { WireError } from '../wire/errors.ts';
 import { writeRdata } from '../wire/registry.ts';
@@ -25,12 +26,20 @@ export class MessagePacker {
   readonly #q: EchoQuestion;
   readonly #w: Writer;
   #count = 0;
+  /** Offset of the zone origin written in this message (a pointer target), or -1. */
+  #originAt = -1;
+  /** The previous owner and where it starts in this message (-1: not a pointer target). */
+  #prevOwner: Uint8Array | null = null;
+  #prevAt = -1;
+  readonly #origin: Uint8Array;
   #messages = 0;
   #bytes = 0;
   #records = 0;
 
-  constructor(q: EchoQuestion, limit: number) {
+  /** `origin`: the zone's name; owners under it are compressed without a table search (see #owner). */
+  constructor(q: EchoQuestion, limit: number, origin: Uint8Array = q.name) {
     this.#q = q;
+    this.#origin = origin;
     this.#w = new Writer(limit, 4096);
     this.#begin();
   }
@@ -45,7 +54,11 @@ export class MessagePacker {
     w.u16(withQ ? 1 : 0);
     w.u16(0);
     w.u32(0);
+    this.#originAt = -1;
+    this.#prevOwner = null;
+    this.#prevAt = -1;
     if (withQ) {
+      if (sameWire(q.name, 0, this.#origin, 0, q.name.length) && q.name.length === this.#origin.length) this.#originAt = w.pos;
       w.nameWire(q.name, true);
       w.u16(q.type);
       w.u16(q.class);
@@ -58,7 +71,7 @@ export class MessagePacker {
     const w = this.#w;
     const m = w.mark();
     try {
-      w.nameWire(owner, true);
+      this.#owner(owner);
       w.u16(type);
       w.u16(1);
       w.u32(ttl >>> 0);
@@ -74,6 +87,37 @@ export class MessagePacker {
     this.#count++;
     this.#records++;
     return true;
+  }
+
+  /**
+   * Writes an owner name. Records come in canonical order, so an owner is usually the previous one
+   * (a pointer to it) or a name under the origin (its own labels, then a pointer to the origin):
+   * O(1) per record instead of the writer's search of every name written (RFC 1035 §4.1.4 allows
+   * any pointer to an earlier occurrence; the result is valid, if not always the shortest).
+   */
+  #owner(owner: Uint8Array): void {
+    const w = this.#w;
+    const start = w.pos;
+    const prev = this.#prevOwner;
+    if (prev !== null && this.#prevAt >= 0 && prev.length === owner.length && sameWire(prev, 0, owner, 0, owner.length)) {
+      w.u16(0xc000 | this.#prevAt);
+      return;
+    }
+    const o = this.#origin;
+    const cut = owner.length - o.length;
+    if (cut >= 0 && sameWire(owner, cut, o, 0, o.length) && onLabelBoundary(owner, cut)) {
+      if (this.#originAt >= 0) {
+        w.bytes(owner.subarray(0, cut));
+        w.u16(0xc000 | this.#originAt);
+      } else {
+        w.bytes(owner);
+        if (start + cut < 0x4000) this.#originAt = start + cut;
+      }
+    } else {
+      w.nameWire(owner, true);
+    }
+    this.#prevOwner = owner;
+    this.#prevAt = start < 0x4000 ? start : -1;
   }
 
   /** Records in the message being filled. */
@@ -103,6 +147,23 @@ export class MessagePacker {
   get records(): number {
     return this.#records;
   }
+}
+
+/** True when a[ai..ai+len) equals b[bi..bi+len) ignoring ASCII case (RFC 4343). */
+function sameWire(a: Uint8Array, ai: number, b: Uint8Array, bi: number, len: number): boolean {
+  for (let k = 0; k < len; k++) {
+    const x = a[ai + k]!;
+    const y = b[bi + k]!;
+    if (x !== y && lowerByte(x) !== lowerByte(y)) return false;
+  }
+  return true;
+}
+
+/** True when offset `at` of an uncompressed wire name starts a label. */
+function onLabelBoundary(w: Uint8Array, at: number): boolean {
+  let p = 0;
+  while (p < at) p += w[p]! + 1;
+  return p === at;
 }
 
 /** One record of a transfer, as the packer takes it. */
