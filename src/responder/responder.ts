@@ -193,6 +193,15 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     if (pq.qclass !== 1 && !classAny) return errorResponse(query, pq, Rcode.REFUSED, ctx);
     const qtype = pq.qtype;
     const tcp = ctx.transport === 'tcp';
+    if (pq.tsig && qtype !== RRType.AXFR && qtype !== RRType.IXFR) {
+      const signed = router?.signedQueryHandler();
+      if (signed !== undefined) {
+        const req = request(query, ctx);
+        if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
+        // The unsigned query is a plain QUERY again: answered synchronously by this same function.
+        return signed(req, (q) => respond(q, ctx) as Answer);
+      }
+    }
     if (qtype === RRType.AXFR || qtype === RRType.IXFR) {
       // Transfers are streams over TCP only (RFC 5936 §4.2); over UDP they keep the default answer.
       const handler = tcp ? router?.transferHandler(qtype) : undefined;

@@ -6,6 +6,25 @@ import { Journal } from './journal.ts';
 import { NotifySender } from './notify.ts';
 import type { NotifyOutcome, NotifySigning } from './notify.ts';
 import type { NewVersion, VersionSource } from './types.ts';
+import { Keyring, signRequest } from '../tsig/index.ts';
+
+/** NOTIFY signed with the remote's key (RFC 8945 §5.1), and its answer checked. */
+export function tsigSigning(keyring: Keyring): NotifySigning {
+  return {
+    sign(message, keyName) {
+      const key = keyring.byConfigName(keyName);
+      if (key === undefined) return { bytes: message, verify: () => `unknown key ${keyName}` };
+      const { bytes, verifier } = signRequest(message, key, Date.now() / 1000);
+      return {
+        bytes,
+        verify: (b, m, spans) => {
+          const c = verifier.verify(b, m, spans);
+          return c === 'ok' ? 'ok' : c === 'unsigned' ? 'the answer is not signed' : c.error;
+        },
+      };
+    },
+  };
+}
 
 /** What `zone status` shows of the primary side of a zone. */
 export interface PrimaryZoneStatus {
@@ -28,11 +47,11 @@ export class PrimarySide {
   readonly #notify: NotifySender;
   readonly #off: () => void;
 
-  constructor(config: Config, writer: VersionSource, log: Logger, signing?: NotifySigning) {
+  constructor(config: Config, writer: VersionSource, log: Logger, signing: NotifySigning = tsigSigning(new Keyring(config.keys))) {
     this.#log = log;
     this.#storage = config.storage;
     this.#limits = { maxBytes: config.xfr.journalMaxBytes, maxDepth: config.xfr.journalMaxDepth };
-    this.#notify = new NotifySender({ remotes: config.remotes, retries: config.xfr.notifyRetries, timeoutMs: config.xfr.notifyTimeoutMs, log, ...(signing ? { signing } : {}) });
+    this.#notify = new NotifySender({ remotes: config.remotes, retries: config.xfr.notifyRetries, timeoutMs: config.xfr.notifyTimeoutMs, log, signing });
     this.#off = writer.onNewVersion((v) => this.#onVersion(writer, v));
   }
 

@@ -69,7 +69,7 @@ async function settled(name: string): Promise<void> {
 function fullAxfr(id: number): Promise<{ records: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: server.tcp4.host, port: server.tcp4.port });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let records = 0;
     let bytes = 0;
     const timer = setTimeout(() => {
