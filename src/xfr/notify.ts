@@ -4,6 +4,8 @@ import { randomInt } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { RemoteConfig } from '../config/schema.ts';
+import { NOTIFY_OUT_CHANNEL } from './events.ts';
+import type { NotifyOutEvent } from './events.ts';
 import { Flag, Opcode, Rcode, RRType } from '../wire/constants.ts';
 import { decodeMessage, newMessageSpans } from '../wire/message.ts';
 import type { Message, MessageSpans } from '../wire/message.ts';
@@ -11,15 +13,6 @@ import { Name } from '../wire/name.ts';
 import { Writer } from '../wire/writer.ts';
 import { writeRdata } from '../wire/registry.ts';
 
-/** Published once per NOTIFY exchange that ended (metrics: NOTIFY sent by result). */
-export const NOTIFY_OUT_CHANNEL = 'dunlin:notify-out';
-export interface NotifyOutEvent {
-  readonly zone: string;
-  readonly remote: string;
-  /** ok: NOERROR answer; error: another rcode or a bad signature; timeout: no answer after every retry; cancelled: a newer serial replaced it. */
-  readonly result: 'ok' | 'error' | 'timeout' | 'cancelled';
-  readonly attempts: number;
-}
 const notifyOutChannel = diagnostics.channel(NOTIFY_OUT_CHANNEL);
 
 /** What signs a NOTIFY for a remote with a key, and checks its answer (TSIG, RFC 8945). */

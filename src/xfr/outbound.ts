@@ -7,24 +7,11 @@ import type { Changeset, Zone, ZoneSet } from '../store/index.ts';
 import { Flag, Rcode, RRType } from '../wire/constants.ts';
 import { readU32 } from '../wire/bytes.ts';
 import { serialCompare } from '../wire/serial.ts';
+import { XFR_OUT_CHANNEL } from './events.ts';
+import type { XfrOutEvent } from './events.ts';
 import { axfrRecords, ixfrRecords, MessagePacker, packMessages, soaRecord } from './pack.ts';
 import type { EchoQuestion, PackRecord } from './pack.ts';
 
-/** Published once per transfer answer (metrics: transfers out by kind and result). */
-export const XFR_OUT_CHANNEL = 'dunlin:xfr-out';
-export interface XfrOutEvent {
-  readonly zone: string;
-  /** What was asked. */
-  readonly kind: 'axfr' | 'ixfr';
-  /** What was sent: a full zone, an incremental answer, the SOA alone, or a refusal/error. */
-  readonly form: 'axfr' | 'ixfr' | 'soa' | 'none';
-  readonly result: 'ok' | 'refused' | 'notauth' | 'formerr' | 'servfail' | 'tsig' | 'limit' | 'aborted';
-  readonly transport: 'udp' | 'tcp';
-  readonly messages: number;
-  readonly records: number;
-  readonly bytes: number;
-  readonly ms: number;
-}
 const xfrOutChannel = diagnostics.channel(XFR_OUT_CHANNEL);
 
 /** What the access check decided for one request. */

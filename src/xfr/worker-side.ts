@@ -6,7 +6,11 @@ import type { Changeset, ZoneSet } from '../store/index.ts';
 import type { Request, SignedQueryHandler } from '../responder/router.ts';
 import { Keyring, tsigSpace, verifyRequest } from '../tsig/index.ts';
 import { Rcode } from '../wire/constants.ts';
+import diagnostics from 'node:diagnostics_channel';
+import { tsigErrorText } from '../tsig/index.ts';
 import { AccessControl } from './acl.ts';
+import { TSIG_FAILURE_CHANNEL } from './events.ts';
+import type { TsigFailureEvent } from './events.ts';
 import { HistoryClient } from './history-client.ts';
 import { plainAnswer, TransfersOut } from './outbound.ts';
 import type { Gate } from './outbound.ts';
@@ -25,6 +29,14 @@ export interface WorkerSide {
   close(): void;
 }
 
+const tsigFailures = diagnostics.channel(TSIG_FAILURE_CHANNEL);
+
+function tsigFailed(tsigError: number): void {
+  if (!tsigFailures.hasSubscribers) return;
+  const ev: TsigFailureEvent = { error: tsigError === 0 ? 'FORMERR' : tsigErrorText(tsigError) };
+  tsigFailures.publish(ev);
+}
+
 /**
  * TSIG first (RFC 8945 §5.2: a bad signature is answered with its TSIG error whatever the ACL),
  * then the zone's acl for `transfer` with the verified key's name. A refusal of a signed request
@@ -33,7 +45,10 @@ export interface WorkerSide {
 export function transferGate(keyring: Keyring, acl: AccessControl): (req: Request, zone: string) => Gate {
   return (req, zone) => {
     const v = verifyRequest(req.bytes, req.message, req.spans, keyring, Date.now() / 1000);
-    if (v.kind === 'error') return { kind: 'deny', answer: v.answer, why: 'tsig' };
+    if (v.kind === 'error') {
+      tsigFailed(v.tsigError);
+      return { kind: 'deny', answer: v.answer, why: 'tsig' };
+    }
     const signed = v.kind === 'ok' ? v : null;
     if (!acl.allows(zone, 'transfer', req.ctx.peerAddress, signed?.key.configName ?? null)) {
       const refused = plainAnswer(req, Rcode.REFUSED);
@@ -51,7 +66,10 @@ export function transferGate(keyring: Keyring, acl: AccessControl): (req: Reques
 export function signedQueries(keyring: Keyring): SignedQueryHandler {
   return (req, plain) => {
     const v = verifyRequest(req.bytes, req.message, req.spans, keyring, Date.now() / 1000);
-    if (v.kind === 'error') return v.answer;
+    if (v.kind === 'error') {
+      tsigFailed(v.tsigError);
+      return v.answer;
+    }
     const span = req.spans.additional.at(-1);
     if (v.kind === 'unsigned' || span === undefined) return plain(req.bytes);
     // The request without its TSIG record: ARCOUNT one less, the bytes before the record (§4.3.3 order: TSIG is last).

@@ -142,7 +142,7 @@ describe('Journal file', () => {
       const first = j.fileSize();
       j.append(cs(2, 1));
       const bytes = readFileSync(j.path);
-      bytes[first + 20] ^= 0xff;
+      bytes[first + 20] = bytes[first + 20]! ^ 0xff;
       writeFileSync(j.path, bytes);
       const r = new Journal(dir, origin, { maxBytes: 1_000_000, maxDepth: 10 }).open();
       assert.deepEqual(r.changesets.map((c) => c.serialFrom), [1]);
