@@ -15,6 +15,7 @@ import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
 import { encodeChangeset } from './changes.ts';
 import { PrimarySide } from '../xfr/primary-side.ts';
+import { HISTORY_DEFAULTS } from '../store/index.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
@@ -121,7 +122,7 @@ class Primary {
     this.#reread = reread;
     this.#log = log;
     this.#out = out;
-    this.#writer = new ZoneWriter(config.zones, log, this.#loader);
+    this.#writer = new ZoneWriter(config.zones, log, this.#loader, { maxChanges: config.xfr.journalMaxDepth, maxRecords: HISTORY_DEFAULTS.maxRecords });
     this.#writer.onPublish((images, unserved) => this.#publish(images, unserved));
     this.#primarySide = new PrimarySide(config, this.#writer, log);
   }

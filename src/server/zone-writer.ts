@@ -5,7 +5,8 @@ import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
-import { updateZone, soaWithSerial, Zone, ZoneHistory } from '../store/index.ts';
+import { HISTORY_DEFAULTS, updateZone, soaWithSerial, Zone, ZoneHistory } from '../store/index.ts';
+import type { HistoryLimits } from '../store/index.ts';
 import { serialGt } from '../wire/serial.ts';
 import { bumpedSerial } from '../xfr/serial-policy.ts';
 import type { NewVersion } from '../xfr/types.ts';
@@ -35,8 +36,8 @@ interface ZoneState {
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
-function newState(spec: ZoneSpec): ZoneState {
-  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, bumpedFrom: null };
+function newState(spec: ZoneSpec, limits: HistoryLimits): ZoneState {
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(limits), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, bumpedFrom: null };
 }
 
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
@@ -83,10 +84,14 @@ export class ZoneWriter {
   /** The unserved names last published (threads start knowing every configured zone as unserved). */
   #publishedUnserved: string;
 
-  constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
+  readonly #historyLimits: HistoryLimits;
+
+  /** `historyLimits`: changesets kept per zone for IXFR (config xfr.journal_max_depth), records over them. */
+  constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService, historyLimits: HistoryLimits = HISTORY_DEFAULTS) {
     this.#log = log;
     this.#loader = loader;
-    for (const spec of specs) this.#states.push(newState(spec));
+    this.#historyLimits = historyLimits;
+    for (const spec of specs) this.#states.push(newState(spec, historyLimits));
     this.#publishedUnserved = this.unserved().join('\n');
   }
 
@@ -120,7 +125,7 @@ export class ZoneWriter {
     }
     for (const spec of next.values()) {
       added.push(spec.name);
-      states.push(newState(spec));
+      states.push(newState(spec, this.#historyLimits));
     }
     // Configuration order, as the file lists them.
     const order = new Map(specs.map((spec, i) => [key(spec.name), i]));
