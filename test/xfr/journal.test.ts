@@ -18,8 +18,8 @@ function zone(origin: string, serial: number, a: string): string {
 }
 
 /** kdig over TCP: the answer records as "owner TYPE rdata" lines. */
-function dig(port: number, name: string, type: string): string[] {
-  const r = spawnSync('kdig', ['@127.0.0.1', '-p', String(port), '+tcp', '+noall', '+answer', '+nottl', '+noclass', '+time=3', '+retry=0', name, type], { encoding: 'utf8', timeout: 10_000 });
+function dig(port: number, name: string, type: string, tcp = true): string[] {
+  const r = spawnSync('kdig', ['@127.0.0.1', '-p', String(port), tcp ? '+tcp' : '+notcp', '+noall', '+answer', '+nottl', '+noclass', '+time=3', '+retry=0', name, type], { encoding: 'utf8', timeout: 10_000 });
   return r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => l !== '' && !l.startsWith(';'));
 }
 
@@ -103,6 +103,9 @@ describe('serial policy', { timeout: 60_000 }, () => {
     assert.deepEqual(soaSerials(dig(server.port, 'inc.test.', 'SOA')), [6]);
     await server.waitForLog((l) => l['msg'] === 'journal restored' || (l['msg'] === 'zone reloaded' && l['zone'] === 'inc.test.'));
     assert.deepEqual(soaSerials(dig(server.port, 'inc.test.', 'IXFR=5')), [6, 5, 6, 6]);
+    // Over UDP (RFC 1995 §2): the incremental answer when it fits, our SOA alone for a current serial.
+    assert.deepEqual(soaSerials(dig(server.port, 'inc.test.', 'IXFR=5', false)), [6, 5, 6, 6]);
+    assert.deepEqual(soaSerials(dig(server.port, 'inc.test.', 'IXFR=6', false)), [6]);
   });
 });
 

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { controlRequest } from '../../src/control/client.ts';
+import type { ZoneStatus } from '../../src/control/types.ts';
 import { startServer } from '../helpers/harness.ts';
 import type { DunlinServer } from '../helpers/harness.ts';
 import { axfrLines, freePort, startKnotSecondary, startNamedSecondary, startNsdSecondary, waitSerial } from './daemons.ts';
@@ -96,5 +98,10 @@ describe('Dunlin primary with knotd, nsd and named secondaries (TSIG)', { timeou
     assert.ok(ixfrs.length >= 3, `three IXFR answers from serial 1 (got ${ixfrs.length})`);
     const notified = server.logs().filter((l) => l['msg'] === 'notify answered' && l['serial'] === 2).map((l) => l['remote']);
     assert.deepEqual([...new Set(notified)].sort(), ['knot', 'named', 'nsd']);
+    // zone status: the journal holds the change, each secondary's last NOTIFY answered.
+    const zones = await controlRequest(server.controlSocket, 'zones', { timeoutMs: 5000 }) as { zones: ZoneStatus[] };
+    const z = zones.zones.find((x) => x.zone === ZONE)!;
+    assert.equal(z.journal?.depth, 1);
+    assert.deepEqual(z.notified?.filter((n) => n.serial === 2 && n.result === 'ok').map((n) => n.remote).sort(), ['knot', 'named', 'nsd']);
   });
 });
