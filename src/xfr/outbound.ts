@@ -37,24 +37,37 @@ export interface OutboundDeps {
   readonly log: Logger;
 }
 
-/** A response without records (an error, a refusal): header and the question. */
-export function plainAnswer(req: Request, rcode: number, aa = false): Uint8Array {
+/**
+ * A response without records (an error, a refusal): header, the question, and an OPT advertising
+ * `payload` when the request had one (RFC 6891 §6.1.1: a responder that sees OPT includes OPT).
+ */
+export function plainAnswer(req: Request, rcode: number, aa = false, payload = 1232): Uint8Array {
   const q = req.message.questions[0];
   const qLen = q ? q.name.wire.length + 4 : 0;
-  const out = new Uint8Array(12 + qLen);
+  const opt = req.message.edns !== null;
+  const out = new Uint8Array(12 + qLen + (opt ? 11 : 0));
   const flags = Flag.QR | (req.message.flags & (Flag.RD | 0x7800)) | (aa ? Flag.AA : 0) | (rcode & 0xf);
   out[0] = req.bytes[0]!;
   out[1] = req.bytes[1]!;
   out[2] = flags >>> 8;
   out[3] = flags & 0xff;
+  let at = 12;
   if (q) {
     out[5] = 1;
     out.set(q.name.wire, 12);
-    const at = 12 + q.name.wire.length;
+    at += q.name.wire.length;
     out[at] = q.type >>> 8;
     out[at + 1] = q.type & 0xff;
     out[at + 2] = q.class >>> 8;
     out[at + 3] = q.class & 0xff;
+    at += 4;
+  }
+  if (opt) {
+    out[11] = 1;
+    // Root owner, TYPE OPT (41), CLASS = our payload size, TTL 0 (version 0, no DO), RDLENGTH 0.
+    out[at + 2] = 41;
+    out[at + 3] = payload >>> 8;
+    out[at + 4] = payload & 0xff;
   }
   return out;
 }
@@ -87,6 +100,10 @@ export class TransfersOut {
     this.#deps = deps;
   }
 
+  #plain(req: Request, rcode: number): Uint8Array {
+    return plainAnswer(req, rcode, false, this.#deps.udpPayloadSize);
+  }
+
   /** Transfers being answered now. */
   get active(): number {
     return this.#active;
@@ -101,13 +118,13 @@ export class TransfersOut {
   /** The zone asked for: exactly a zone we serve (not a name inside one), or a final answer. */
   #zone(req: Request): { zone: Zone; name: string } | { answer: Uint8Array; result: XfrOutEvent['result'] } {
     const q = req.message.questions[0];
-    if (!q || req.message.questions.length !== 1) return { answer: plainAnswer(req, Rcode.FORMERR), result: 'formerr' };
+    if (!q || req.message.questions.length !== 1) return { answer: this.#plain(req, Rcode.FORMERR), result: 'formerr' };
     const zs = this.#deps.zones();
     const zone = zs.get(q.name);
     // Not a zone of ours: NOTAUTH, as Knot answers a transfer of a zone it does not serve.
     if (!zone) return zs.hasUnserved && zs.unservedCovers(q.name) && zs.find(q.name) === undefined
-      ? { answer: plainAnswer(req, Rcode.SERVFAIL), result: 'servfail' }
-      : { answer: plainAnswer(req, Rcode.NOTAUTH), result: 'notauth' };
+      ? { answer: this.#plain(req, Rcode.SERVFAIL), result: 'servfail' }
+      : { answer: this.#plain(req, Rcode.NOTAUTH), result: 'notauth' };
     return { zone, name: zone.origin.toText().toLowerCase() };
   }
 
@@ -138,7 +155,7 @@ export class TransfersOut {
       serial = clientSerial(req);
       if (serial === null) {
         ev(z.name, 'none', 'formerr', null, 1);
-        yield sign(plainAnswer(req, Rcode.FORMERR));
+        yield sign(this.#plain(req, Rcode.FORMERR));
         return;
       }
     }
@@ -146,7 +163,7 @@ export class TransfersOut {
       // Over the limit: SERVFAIL, a temporary failure after which a secondary retries (or asks another primary).
       this.#deps.log.warn({ zone: z.name, peer: req.ctx.peerAddress, kind, limit: this.#deps.maxTransfers }, 'transfer refused: too many transfers in progress');
       ev(z.name, 'none', 'limit', null, 1);
-      yield sign(plainAnswer(req, Rcode.SERVFAIL));
+      yield sign(this.#plain(req, Rcode.SERVFAIL));
       return;
     }
     this.#active++;
@@ -204,7 +221,7 @@ export class TransfersOut {
     }
     const sign = gate.sign ?? ((m: Uint8Array): Uint8Array => m);
     const serial = clientSerial(req);
-    if (serial === null) return sign(plainAnswer(req, Rcode.FORMERR));
+    if (serial === null) return sign(this.#plain(req, Rcode.FORMERR));
     const zone = z.zone;
     const edns = req.message.edns;
     const limit = (edns ? Math.max(512, Math.min(edns.udpSize, this.#deps.udpPayloadSize)) : 512) - gate.reserve;

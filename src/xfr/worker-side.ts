@@ -42,7 +42,7 @@ function tsigFailed(tsigError: number): void {
  * then the zone's acl for `transfer` with the verified key's name. A refusal of a signed request
  * is signed too (§5.3).
  */
-export function transferGate(keyring: Keyring, acl: AccessControl): (req: Request, zone: string) => Gate {
+export function transferGate(keyring: Keyring, acl: AccessControl, payload = 1232): (req: Request, zone: string) => Gate {
   return (req, zone) => {
     const v = verifyRequest(req.bytes, req.message, req.spans, keyring, Date.now() / 1000);
     if (v.kind === 'error') {
@@ -51,7 +51,7 @@ export function transferGate(keyring: Keyring, acl: AccessControl): (req: Reques
     }
     const signed = v.kind === 'ok' ? v : null;
     if (!acl.allows(zone, 'transfer', req.ctx.peerAddress, signed?.key.configName ?? null)) {
-      const refused = plainAnswer(req, Rcode.REFUSED);
+      const refused = plainAnswer(req, Rcode.REFUSED, false, payload);
       return { kind: 'deny', answer: signed ? signed.signer.sign(refused) : refused, why: 'refused' };
     }
     if (signed === null) return { kind: 'ok', sign: null, reserve: 0 };
@@ -90,7 +90,7 @@ export function registerTransferHandlers(router: QueryRouter, deps: WorkerSideDe
   const transfers = new TransfersOut({
     zones: deps.zones,
     changes: (zone, serial, signal) => history.ask(zone, serial, signal),
-    authorize: transferGate(keyring, new AccessControl(deps.config)),
+    authorize: transferGate(keyring, new AccessControl(deps.config), deps.config.udp.payloadSize),
     maxTransfers: deps.config.xfr.maxTransfersOut,
     udpPayloadSize: deps.config.udp.payloadSize,
     log: deps.log,
