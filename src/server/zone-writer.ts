@@ -276,16 +276,7 @@ export class ZoneWriter {
         // Served first, recorded after: the difference is computed while the threads already answer from the new version.
         const changeset = previous !== null && reply.status === 'built' ? this.#record(s, await changes) : null;
         if (changeset === null) s.history.clear();
-        if (r.serial === servedSerial) continue;
-        const soa = s.image !== null ? Zone.fromImage(s.image).soa : undefined;
-        const v: NewVersion = { zone: s.spec.name, spec: s.spec, serial: r.serial, previousSerial: servedSerial, changeset, soa: soa ? { ttl: soa.ttl, rdata: Uint8Array.from(soa.first()) } : null };
-        for (const fn of this.#versionListeners) {
-          try {
-            fn(v);
-          } catch (err) {
-            this.#log.error({ zone: v.zone, err: err instanceof Error ? err.message : String(err) }, 'new version listener failed');
-          }
-        }
+        if (r.serial !== servedSerial) this.#newVersion(s, servedSerial, changeset);
       } else if (previous !== null && reply.status === 'built') {
         // Refused by the serial policy: its changeset is not kept.
         await changes;
@@ -357,6 +348,24 @@ export class ZoneWriter {
         for (const p of r.problems) this.#log.error({ zone, problem: p }, p);
         this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, what === 'load' ? 'zone load failed' : 'zone reload failed');
         break;
+    }
+  }
+
+  /**
+   * Tells the onNewVersion listeners (journal, NOTIFY) about the version `s` serves now. Every path
+   * that publishes a new serial calls it after the threads serve it and the changeset is in the
+   * history (file reloads here; transfers in and the API must too, so chains of secondaries work).
+   */
+  #newVersion(s: ZoneState, previousSerial: number | null, changeset: Changeset | null): void {
+    if (s.image === null || s.serial === null) return;
+    const soa = Zone.fromImage(s.image).soa;
+    const v: NewVersion = { zone: s.spec.name, spec: s.spec, serial: s.serial, previousSerial, changeset, soa: soa ? { ttl: soa.ttl, rdata: Uint8Array.from(soa.first()) } : null };
+    for (const fn of this.#versionListeners) {
+      try {
+        fn(v);
+      } catch (err) {
+        this.#log.error({ zone: v.zone, err: err instanceof Error ? err.message : String(err) }, 'new version listener failed');
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { controlRequest } from '../../src/control/client.ts';
 import type { ZoneStatus } from '../../src/control/types.ts';
-import { startServer } from '../helpers/harness.ts';
+import { startServer, waitFor } from '../helpers/harness.ts';
 import type { DunlinServer } from '../helpers/harness.ts';
 import { axfrLines, freePort, startKnotSecondary, startNamedSecondary, startNsdSecondary, waitSerial } from './daemons.ts';
 import type { Secondary, TsigKey } from './daemons.ts';
@@ -94,10 +94,13 @@ describe('Dunlin primary with knotd, nsd and named secondaries (TSIG)', { timeou
     assert.ok(ours !== null && ours.some((l) => l.startsWith('new.interop.test. IN AAAA')) && !ours.some((l) => l.startsWith('old.')));
     for (const s of secondaries) assert.deepEqual(axfrLines(s.port, ZONE, null), ours, `${s.kind} serves the new content`);
     // Every secondary asked from serial 1 and got the incremental form.
-    const ixfrs = server.logs().filter((l) => l['msg'] === 'transfer out' && l['form'] === 'ixfr' && l['from'] === 1 && l['serial'] === 2);
-    assert.ok(ixfrs.length >= 3, `three IXFR answers from serial 1 (got ${ixfrs.length})`);
-    const notified = server.logs().filter((l) => l['msg'] === 'notify answered' && l['serial'] === 2).map((l) => l['remote']);
-    assert.deepEqual([...new Set(notified)].sort(), ['knot', 'named', 'nsd']);
+    // (The serving threads' log lines reach stderr a little after the transfer: wait for them.)
+    const ixfrs = (): number => server.logs().filter((l) => l['msg'] === 'transfer out' && l['form'] === 'ixfr' && l['from'] === 1 && l['serial'] === 2).length;
+    await waitFor(() => ixfrs() >= 3, 15_000).catch(() => undefined);
+    assert.ok(ixfrs() >= 3, `three IXFR answers from serial 1 (got ${ixfrs()})`);
+    const notified = (): string[] => [...new Set(server.logs().filter((l) => l['msg'] === 'notify answered' && l['serial'] === 2).map((l) => String(l['remote'])))].sort();
+    await waitFor(() => notified().length === 3, 15_000).catch(() => undefined);
+    assert.deepEqual(notified(), ['knot', 'named', 'nsd']);
     // zone status: the journal holds the change, each secondary's last NOTIFY answered.
     const zones = await controlRequest(server.controlSocket, 'zones', { timeoutMs: 5000 }) as { zones: ZoneStatus[] };
     const z = zones.zones.find((x) => x.zone === ZONE)!;

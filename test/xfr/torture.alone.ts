@@ -1,4 +1,4 @@
-// Transfer torture: AXFR clients that close mid-transfer, never read, or come 100 at once, against a real 2-thread server with a 100k-record zone; fds, CLOSE_WAIT and memory must come back.
+// Transfer torture (runs alone, in npm run test:alone: it loads both cores): AXFR clients that close mid-transfer, never read, or come 100 at once, against a real 2-thread server with a 100k-record zone; fds, CLOSE_WAIT and memory must come back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import type { ServerCounts } from '../torture/lib.ts';
 
 const RECORDS = 100_000;
 const READ_MS = 1500;
-const SETTLE_MS = READ_MS + 3000;
+// Generous: this runs on a loaded machine; the bound that matters is that it settles at all.
+const SETTLE_MS = READ_MS + 12_000;
 
 function bigZone(): string {
   const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 600 86400 300', '@ NS ns1', 'ns1 A 192.0.2.1'];
