@@ -72,6 +72,19 @@ export function plainAnswer(req: Request, rcode: number, aa = false, payload = 1
   return out;
 }
 
+/** `m` with an OPT record (root owner, our payload size, version 0) appended and ARCOUNT + 1. */
+function withOpt(m: Uint8Array, payload: number): Uint8Array {
+  const out = new Uint8Array(m.length + 11);
+  out.set(m);
+  out[m.length + 2] = 41;
+  out[m.length + 3] = payload >>> 8;
+  out[m.length + 4] = payload & 0xff;
+  const ar = ((m[10]! << 8) | m[11]!) + 1;
+  out[10] = ar >>> 8;
+  out[11] = ar & 0xff;
+  return out;
+}
+
 function echo(req: Request): EchoQuestion {
   const q = req.message.questions[0]!;
   return { id: req.message.id, name: q.name.wire, type: q.type, class: q.class, rd: (req.message.flags & Flag.RD) !== 0 };
@@ -224,10 +237,12 @@ export class TransfersOut {
     if (serial === null) return sign(this.#plain(req, Rcode.FORMERR));
     const zone = z.zone;
     const edns = req.message.edns;
-    const limit = (edns ? Math.max(512, Math.min(edns.udpSize, this.#deps.udpPayloadSize)) : 512) - gate.reserve;
+    // RFC 6891 §6.1.1: a request with OPT gets OPT back; its 11 octets come out of the datagram budget.
+    const opt = (m: Uint8Array): Uint8Array => (edns ? withOpt(m, this.#deps.udpPayloadSize) : m);
+    const limit = (edns ? Math.max(512, Math.min(edns.udpSize, this.#deps.udpPayloadSize)) - 11 : 512) - gate.reserve;
     const soaOnly = (): Uint8Array => {
       const p = new MessagePacker(echo(req), TCP_MESSAGE);
-      const m = [...packMessages(p, [soaRecord(zone)])][0]!;
+      const m = opt([...packMessages(p, [soaRecord(zone)])][0]!);
       publish(z.name, 'soa', 'ok', m.length, 1);
       return sign(m);
     };
@@ -247,6 +262,6 @@ export class TransfersOut {
     }
     if (msgs.length !== 1) return soaOnly();
     publish(z.name, 'ixfr', 'ok', msgs[0]!.length, p.records);
-    return sign(msgs[0]!);
+    return sign(opt(msgs[0]!));
   }
 }
