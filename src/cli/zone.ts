@@ -27,6 +27,8 @@ function render(z: ZoneStatus): string {
   } else if (last.status === 'unchanged' && last.stillFailing !== null) {
     lines.push(`  last:      unchanged, still failing: ${last.stillFailing}`);
   } else lines.push(`  last:      ${last.status}`);
+  if (z.journal) lines.push(`  journal:   ${z.journal.depth} changeset${z.journal.depth === 1 ? '' : 's'}, ${z.journal.bytes} bytes`);
+  for (const n of z.notified ?? []) lines.push(`  notified:  ${n.remote} ${n.address} serial ${n.serial}: ${n.result}${n.detail ? ` (${n.detail})` : ''} at ${n.at}`);
   return lines.join('\n');
 }
 

@@ -37,6 +37,9 @@ export interface ZoneStatus {
   readonly last: ZoneResult | null;
   /** Loads and reloads of this zone that failed since it was configured. */
   readonly failures: number;
+  /** Primary side: changesets and octets in the zone's journal (IXFR out), and the last NOTIFY outcome per target. */
+  readonly journal?: { readonly depth: number; readonly bytes: number };
+  readonly notified?: readonly { readonly remote: string; readonly address: string; readonly serial: number; readonly result: string; readonly detail: string | null; readonly attempts: number; readonly at: string }[];
 }
 
 /** Callbacks the server hands to the control server; each runs in the main thread. */

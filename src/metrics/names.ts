@@ -18,5 +18,10 @@ export const METRICS = {
   rss: { name: 'dunlin_process_resident_memory_bytes', help: 'Resident memory of each server process (VmRSS).' },
   tcpSockets: { name: 'dunlin_process_tcp_sockets', help: 'TCP sockets each server process holds, by kernel state (from /proc/net/tcp*); CLOSE_WAIT that stays above 0 is a leak.' },
   orphanSockets: { name: 'dunlin_tcp_orphan_sockets', help: 'Sockets on the listening ports that no process holds any more, by kernel state (TIME_WAIT is normal).' },
+  xfrOut: { name: 'dunlin_xfr_out_total', help: 'Zone transfer requests answered as a primary, by kind asked (axfr, ixfr), form sent (axfr, ixfr, soa, none) and result (ok, refused, notauth, formerr, servfail, tsig, limit, aborted).' },
+  xfrOutBytes: { name: 'dunlin_xfr_out_bytes_total', help: 'Octets of zone transfer answers sent as a primary, by kind asked.' },
+  xfrOutDuration: { name: 'dunlin_xfr_out_duration_seconds', help: 'Time from a transfer request to its last message handed to the socket, by kind asked (successful transfers).' },
+  notifySent: { name: 'dunlin_notify_sent_total', help: 'NOTIFY exchanges with secondaries that ended, by result (ok, error, timeout, cancelled).' },
+  tsigFailures: { name: 'dunlin_tsig_failures_total', help: 'Requests whose TSIG did not verify, by error (BADSIG, BADKEY, BADTIME, FORMERR).' },
   scrapeWorkers: { name: 'dunlin_metrics_workers_reporting', help: 'Workers that answered this scrape.' },
 } as const;

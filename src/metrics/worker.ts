@@ -1,11 +1,12 @@
 // Owns the per-thread metrics registry: query/zone counters fed by diagnostics channels, registry gauges, the MessagePort exchange with the main thread.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metric } from 'prom-client';
 import { CLOSE_REASONS, type CloseReason, type RegistrySnapshot } from '../transport/registry-types.ts';
 import { Rcode, typeToText } from '../wire/constants.ts';
 import { QUERY_CHANNEL, ZONE_CHANNEL, isQueryEvent, isZoneEvent, lastZoneEvents } from './channels.ts';
 import { METRICS } from './names.ts';
+import { NOTIFY_OUT_CHANNEL, TSIG_FAILURE_CHANNEL, XFR_OUT_CHANNEL, isNotifyOutEvent, isTsigFailureEvent, isXfrOutEvent } from '../xfr/events.ts';
 
 export const METRICS_REQUEST = 'dunlin:metrics:req';
 export const METRICS_RESPONSE = 'dunlin:metrics:res';
@@ -181,14 +182,39 @@ export function createWorkerRegistry(): { registry: Registry; dispose: () => voi
     records.set({ zone: m.zone }, m.records);
     load.set({ zone: m.zone }, m.ms / 1000);
   };
+  // Primary side: labels come from fixed sets (kind, form, result, error), never from a client's bytes.
+  const xfrOut = new Counter({ ...METRICS.xfrOut, labelNames: ['kind', 'form', 'result'] as const, registers: [registry] });
+  const xfrBytes = new Counter({ ...METRICS.xfrOutBytes, labelNames: ['kind'] as const, registers: [registry] });
+  const xfrDuration = new Histogram({ ...METRICS.xfrOutDuration, labelNames: ['kind'] as const, buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] });
+  const notifySent = new Counter({ ...METRICS.notifySent, labelNames: ['result'] as const, registers: [registry] });
+  const tsigFailures = new Counter({ ...METRICS.tsigFailures, labelNames: ['error'] as const, registers: [registry] });
+  const onXfrOut = (m: unknown): void => {
+    if (!isXfrOutEvent(m)) return;
+    xfrOut.inc({ kind: m.kind, form: m.form, result: m.result });
+    xfrBytes.inc({ kind: m.kind }, m.bytes);
+    if (m.result === 'ok') xfrDuration.observe({ kind: m.kind }, m.ms / 1000);
+  };
+  const onNotifyOut = (m: unknown): void => {
+    if (isNotifyOutEvent(m)) notifySent.inc({ result: m.result });
+  };
+  const onTsigFailure = (m: unknown): void => {
+    if (isTsigFailureEvent(m)) tsigFailures.inc({ error: m.error });
+  };
+
   for (const ev of lastZoneEvents.values()) onZone(ev);
   subscribe(QUERY_CHANNEL, onQuery);
   subscribe(ZONE_CHANNEL, onZone);
+  subscribe(XFR_OUT_CHANNEL, onXfrOut);
+  subscribe(NOTIFY_OUT_CHANNEL, onNotifyOut);
+  subscribe(TSIG_FAILURE_CHANNEL, onTsigFailure);
   return {
     registry,
     dispose: (): void => {
       unsubscribe(QUERY_CHANNEL, onQuery);
       unsubscribe(ZONE_CHANNEL, onZone);
+      unsubscribe(XFR_OUT_CHANNEL, onXfrOut);
+      unsubscribe(NOTIFY_OUT_CHANNEL, onNotifyOut);
+      unsubscribe(TSIG_FAILURE_CHANNEL, onTsigFailure);
       registry.clear();
     },
   };

@@ -207,6 +207,15 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     if (pq.qclass !== 1 && !classAny) return errorResponse(query, pq, Rcode.REFUSED, ctx);
     const qtype = pq.qtype;
     const tcp = ctx.transport === 'tcp';
+    if (pq.tsig && qtype !== RRType.AXFR && qtype !== RRType.IXFR) {
+      const signed = router?.signedQueryHandler();
+      if (signed !== undefined) {
+        const req = request(query, n, ctx);
+        if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
+        // The unsigned query is a plain QUERY again: answered synchronously by this same function.
+        return signed(req, (q) => respond(q, ctx) as Answer);
+      }
+    }
     if (qtype === RRType.AXFR || qtype === RRType.IXFR) {
       // Transfers are streams over TCP only (RFC 5936 §4.2); over UDP they keep the default answer.
       const handler = tcp ? router?.transferHandler(qtype) : undefined;
@@ -218,6 +227,12 @@ export function createResponder(opts: ResponderOptions): RespondFn {
         } catch {
           return errorResponse(query, pq, Rcode.SERVFAIL, ctx);
         }
+      }
+      const udpIxfr = !tcp && qtype === RRType.IXFR ? router?.udpIxfrHandler() : undefined;
+      if (udpIxfr !== undefined) {
+        const req = request(query, n, ctx);
+        if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);
+        return answerLater(udpIxfr, req, pq, ctx);
       }
       // Denied until configured (as Knot: AXFR over UDP is NOTIMP, RFC 5936 §4.2).
       if (qtype === RRType.AXFR) return errorResponse(query, pq, tcp ? Rcode.NOTAUTH : Rcode.NOTIMP, ctx);

@@ -18,6 +18,12 @@ export type AsyncHandler = (req: Request) => Promise<Answer>;
 /** Answers with a sequence of messages (AXFR, IXFR over TCP). */
 export type StreamHandler = (req: Request) => AsyncIterator<Uint8Array, unknown, undefined>;
 
+/**
+ * Answers a TSIG-signed QUERY (not a transfer): `plain` gives the responder's own answer to a
+ * query (the request without its TSIG), which the handler signs; or it answers the TSIG error.
+ */
+export type SignedQueryHandler = (req: Request, plain: (query: Uint8Array) => Answer) => Answer;
+
 /** The opcodes a handler can take over; QUERY stays the responder's own synchronous path. */
 export type RoutableOpcode = typeof Opcode.NOTIFY | typeof Opcode.UPDATE;
 /** The QTYPEs answered by a stream. */
@@ -31,6 +37,8 @@ export type TransferType = typeof RRType.AXFR | typeof RRType.IXFR;
 export class QueryRouter {
   readonly #opcodes = new Map<number, AsyncHandler>();
   readonly #transfers = new Map<number, StreamHandler>();
+  #udpIxfr: AsyncHandler | undefined;
+  #signed: SignedQueryHandler | undefined;
 
   /** Routes every message with `opcode` to `handler`; a second registration replaces the first. */
   onOpcode(opcode: RoutableOpcode, handler: AsyncHandler): this {
@@ -42,6 +50,26 @@ export class QueryRouter {
   onTransfer(qtype: TransferType, handler: StreamHandler): this {
     this.#transfers.set(qtype, handler);
     return this;
+  }
+
+  /** Routes IXFR over UDP to `handler` (RFC 1995 §2: one message, the SOA alone when the answer does not fit). */
+  onUdpIxfr(handler: AsyncHandler): this {
+    this.#udpIxfr = handler;
+    return this;
+  }
+
+  udpIxfrHandler(): AsyncHandler | undefined {
+    return this.#udpIxfr;
+  }
+
+  /** Routes TSIG-signed QUERY messages other than AXFR/IXFR (e.g. a secondary's SOA check, RFC 8945 §5.3: a signed request gets a signed answer). */
+  onSignedQuery(handler: SignedQueryHandler): this {
+    this.#signed = handler;
+    return this;
+  }
+
+  signedQueryHandler(): SignedQueryHandler | undefined {
+    return this.#signed;
   }
 
   opcodeHandler(opcode: number): AsyncHandler | undefined {

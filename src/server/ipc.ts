@@ -33,6 +33,8 @@ export type WorkerMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number; readonly report: WorkerReport }
   /** The zone set of publication `id` is the one this thread answers from now. */
   | { readonly cmd: 'dunlin:zones-applied'; readonly id: number }
+  /** IXFR out: the changesets of `zone` (lowercase, trailing dot) from `serial` to its newest version. */
+  | { readonly cmd: 'dunlin:ixfr-request'; readonly id: number; readonly zone: string; readonly serial: number }
   | { readonly cmd: 'dunlin:stopped' };
 
 /** Main thread -> serving thread. */
@@ -44,6 +46,8 @@ export type MainMessage =
   | { readonly cmd: 'dunlin:listen' }
   /** A re-read configuration changed log.level. */
   | { readonly cmd: 'dunlin:log-level'; readonly level: string }
+  /** Reply to dunlin:ixfr-request: null when the serial is not in the history. */
+  | { readonly cmd: 'dunlin:ixfr-reply'; readonly id: number; readonly zone: string; readonly changesets: readonly WireChangeset[] | null }
   | { readonly cmd: 'dunlin:shutdown' }
   | { readonly cmd: 'dunlin:destroy' }
   | { readonly cmd: 'dunlin:crash' };
@@ -95,11 +99,11 @@ function hasCmd(m: unknown): m is { cmd: string } {
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:zones-applied' || m.cmd === 'dunlin:stopped');
+  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:zones-applied' || m.cmd === 'dunlin:ixfr-request' || m.cmd === 'dunlin:stopped');
 }
 
 export function isMainMessage(m: unknown): m is MainMessage {
-  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:listen', 'dunlin:log-level', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
+  return hasCmd(m) && ['dunlin:report', 'dunlin:zones', 'dunlin:listen', 'dunlin:log-level', 'dunlin:ixfr-reply', 'dunlin:shutdown', 'dunlin:destroy', 'dunlin:crash'].includes(m.cmd);
 }
 
 /** A thread entry next to this file: `.ts` when running from src/, `.js` from the compiled dist/. */

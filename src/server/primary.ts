@@ -14,6 +14,9 @@ import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
 import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
+import { encodeChangeset } from './changes.ts';
+import { PrimarySide } from '../xfr/primary-side.ts';
+import { HISTORY_DEFAULTS } from '../store/index.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
@@ -108,6 +111,8 @@ class Primary {
   readonly #publishing = new Map<number, { readonly expected: Set<Worker>; readonly resolve: () => void; readonly timer: NodeJS.Timeout }>();
   readonly #loader = new ZoneLoader();
   readonly #writer: ZoneWriter;
+  /** Journals and NOTIFY out, following the writer's new versions. */
+  readonly #primarySide: PrimarySide;
   readonly #testHooks = process.env['DUNLIN_TEST_HOOKS'] === '1';
   #maxConnections = 1;
   #nextId = 1;
@@ -126,8 +131,9 @@ class Primary {
     this.#reread = reread;
     this.#log = log;
     this.#out = out;
-    this.#writer = new ZoneWriter(config.zones, log, this.#loader);
+    this.#writer = new ZoneWriter(config.zones, log, this.#loader, { maxChanges: config.xfr.journalMaxDepth, maxRecords: HISTORY_DEFAULTS.maxRecords });
     this.#writer.onPublish((images, unserved) => this.#publish(images, unserved));
+    this.#primarySide = new PrimarySide(config, this.#writer, log);
   }
 
   async run(): Promise<number> {
@@ -141,6 +147,7 @@ class Primary {
     const fdMonitor = startFdMonitor(this.#log);
     this.#closers.push(() => Promise.resolve(fdMonitor.stop()));
     this.#closers.push(() => this.#loader.close());
+    this.#closers.push(() => this.#primarySide.close());
 
     // The worker threads start (load their modules, set up) while the loader thread builds the
     // zones; they bind only once every zone is built, so no configured zone is ever answered REFUSED.
@@ -242,6 +249,11 @@ class Primary {
         case 'dunlin:zones-applied':
           this.#applied(m.id, w);
           break;
+        case 'dunlin:ixfr-request': {
+          const cs = this.#writer.changesSince(m.zone, m.serial);
+          w.postMessage({ cmd: 'dunlin:ixfr-reply', id: m.id, zone: m.zone, changesets: cs === null ? null : cs.map(encodeChangeset) } satisfies MainMessage);
+          break;
+        }
         case 'dunlin:stopped':
           break;
       }
@@ -371,7 +383,10 @@ class Primary {
     // One process: the threads share its pid and its descriptor table.
     pids: () => ({ primary: process.pid, workers: [] }),
     threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
-    zones: () => this.#writer.status(),
+    zones: () => this.#writer.status().map((z) => {
+      const p = this.#primarySide.status(z.zone);
+      return { ...z, journal: { depth: p.journalDepth, bytes: p.journalBytes }, notified: p.notified };
+    }),
     dnsPorts: () => [...new Set(this.#listeners.filter((l) => l.proto === 'tcp').map((l) => Number(/:(\d+)$/.exec(l.address)?.[1] ?? 0)))],
     ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
   };

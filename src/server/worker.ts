@@ -5,12 +5,15 @@ import type { Logger } from 'pino';
 import { formatAddress } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
 import { createResponder } from '../responder/index.ts';
+import { QueryRouter } from '../responder/router.ts';
 import { Zone, ZoneSet } from '../store/index.ts';
 import type { ZoneImage } from '../store/index.ts';
 import { connectionRegistry } from '../transport/registry.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { UdpTransport } from '../transport/udp.ts';
 import { Name } from '../wire/name.ts';
+import { registerTransferHandlers } from '../xfr/worker-side.ts';
+import { decodeChangeset } from './changes.ts';
 import type { BoundListener, WorkerData, WorkerMessage } from './ipc.ts';
 import { isMainMessage } from './ipc.ts';
 
@@ -36,7 +39,9 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
   if (config.metrics.listen !== null) await installMetrics(log, port);
   // Replaced, never mutated: a query reads one ZoneSet from start to end, so a swap lands between two queries.
   let zones = zoneSetOf(data.images, data.unserved);
-  const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize });
+  const router = new QueryRouter();
+  const transfers = registerTransferHandlers(router, { config, zones: () => zones, log, ask: (id, zone, serial) => send({ cmd: 'dunlin:ixfr-request', id, zone, serial }) });
+  const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize, router });
   const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes, io: config.udp.io });
   const tcp = new TcpTransport({
     respond,
@@ -60,6 +65,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
       log.info({ why, open: tcp.connectionCount }, 'worker stopping');
       await udp.close();
       await tcp.close();
+      transfers.close();
       log.info({ closed: connectionRegistry.snapshot().closedByReason }, 'worker stopped');
       port.off('message', onMessage);
       send({ cmd: 'dunlin:stopped' });
@@ -99,6 +105,11 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
       case 'dunlin:log-level':
         log.level = m.level;
         break;
+      case 'dunlin:ixfr-reply': {
+        const origin = Name.fromText(m.zone);
+        transfers.answer(m.id, m.changesets === null ? null : m.changesets.map((c) => decodeChangeset(origin, c)));
+        break;
+      }
       case 'dunlin:shutdown':
         void stop('graceful', 'main thread asked');
         break;

@@ -5,10 +5,13 @@ import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
-import { ZoneHistory } from '../store/index.ts';
-import type { ZoneImage } from '../store/index.ts';
-import { Name } from '../wire/name.ts';
+import { HISTORY_DEFAULTS, updateZone, soaWithSerial, Zone, ZoneHistory } from '../store/index.ts';
+import type { HistoryLimits } from '../store/index.ts';
 import { serialGt } from '../wire/serial.ts';
+import { bumpedSerial } from '../xfr/serial-policy.ts';
+import type { NewVersion } from '../xfr/types.ts';
+import type { Changeset, ZoneImage } from '../store/index.ts';
+import { Name } from '../wire/name.ts';
 import { decodeChangeset } from './changes.ts';
 import type { LoadReply, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
@@ -27,12 +30,14 @@ interface ZoneState {
   error: string | null;
   last: ZoneResult | null;
   failures: number;
+  /** The serial the file had when the serial policy replaced it in the version served (null: not replaced). */
+  bumpedFrom: number | null;
 }
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
-function newState(spec: ZoneSpec): ZoneState {
-  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0 };
+function newState(spec: ZoneSpec, limits: HistoryLimits): ZoneState {
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(limits), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, bumpedFrom: null };
 }
 
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
@@ -70,6 +75,7 @@ export class ZoneWriter {
   readonly #loader: ZoneLoadService;
   readonly #states: ZoneState[] = [];
   readonly #subscribers = new Set<(images: readonly ZoneImage[], unserved: readonly string[]) => Promise<void>>();
+  readonly #versionListeners = new Set<(v: NewVersion) => void>();
   /** The end of the queue of writer turns. */
   #tail: Promise<unknown> = Promise.resolve();
   /** A full reload waiting for its turn: later full reloads share it. */
@@ -78,10 +84,14 @@ export class ZoneWriter {
   /** The unserved names last published (threads start knowing every configured zone as unserved). */
   #publishedUnserved: string;
 
-  constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService) {
+  readonly #historyLimits: HistoryLimits;
+
+  /** `historyLimits`: changesets kept per zone for IXFR (config xfr.journal_max_depth), records over them. */
+  constructor(specs: readonly ZoneSpec[], log: Logger, loader: ZoneLoadService, historyLimits: HistoryLimits = HISTORY_DEFAULTS) {
     this.#log = log;
     this.#loader = loader;
-    for (const spec of specs) this.#states.push(newState(spec));
+    this.#historyLimits = historyLimits;
+    for (const spec of specs) this.#states.push(newState(spec, historyLimits));
     this.#publishedUnserved = this.unserved().join('\n');
   }
 
@@ -115,7 +125,7 @@ export class ZoneWriter {
     }
     for (const spec of next.values()) {
       added.push(spec.name);
-      states.push(newState(spec));
+      states.push(newState(spec, this.#historyLimits));
     }
     // Configuration order, as the file lists them.
     const order = new Map(specs.map((spec, i) => [key(spec.name), i]));
@@ -141,6 +151,27 @@ export class ZoneWriter {
   onPublish(fn: (images: readonly ZoneImage[], unserved: readonly string[]) => Promise<void>): () => void {
     this.#subscribers.add(fn);
     return () => this.#subscribers.delete(fn);
+  }
+
+  /**
+   * Called after every thread serves a new version of a zone whose serial changed (whatever made
+   * it: a file load or reload, later a transfer or the API), with the changeset now in its history.
+   */
+  onNewVersion(fn: (v: NewVersion) => void): () => void {
+    this.#versionListeners.add(fn);
+    return () => this.#versionListeners.delete(fn);
+  }
+
+  /**
+   * Puts changesets read back from a journal into a zone's history (at startup); only when the
+   * history is empty and the chain ends at the serial served. Returns whether they were taken.
+   */
+  restoreHistory(zone: string, changesets: readonly Changeset[]): boolean {
+    const key = Name.fromText(zone).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s || s.image === null || s.history.depth > 0 || changesets.length === 0 || changesets.at(-1)!.serialTo !== s.serial) return false;
+    for (const cs of changesets) s.history.append(cs);
+    return true;
   }
 
   /** Zones served now. */
@@ -223,10 +254,17 @@ export class ZoneWriter {
     const results: ZoneResult[] = [];
     for (const s of only ?? this.#states) {
       const previous = s.image;
+      const servedSerial = previous !== null ? s.serial : null;
+      // The loader sends the changeset from `previous` some time after a `built` reply (always: null when too large or failed).
+      let changesArrived: (cs: WireChangeset | null) => void = () => undefined;
+      const changes = new Promise<WireChangeset | null>((resolve) => {
+        changesArrived = resolve;
+      });
       const reply = await this.#loader.load(
         { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload', previous },
-        (cs) => this.#record(s, previous, cs),
+        (cs) => changesArrived(cs),
       );
+      s.bumpedFrom = null;
       const r = this.#apply(s, reply);
       s.last = r;
       results.push(r);
@@ -234,6 +272,15 @@ export class ZoneWriter {
       // A zone that failed with nothing to serve and was not yet known as unserved (added by a reload) is published too: the threads answer SERVFAIL for it.
       if (r.status === 'loaded' || this.unserved().join('\n') !== this.#publishedUnserved) await this.#publish();
       this.#report(s, r, reply, what);
+      if (r.status === 'loaded') {
+        // Served first, recorded after: the difference is computed while the threads already answer from the new version.
+        const changeset = previous !== null && reply.status === 'built' ? this.#record(s, await changes) : null;
+        if (changeset === null) s.history.clear();
+        if (r.serial !== servedSerial) this.#newVersion(s, servedSerial, changeset);
+      } else if (previous !== null && reply.status === 'built') {
+        // Refused by the serial policy: its changeset is not kept.
+        await changes;
+      }
     }
     return results;
   }
@@ -250,14 +297,31 @@ export class ZoneWriter {
         return { zone, status: 'failed', problems: reply.errors, errorCount: reply.errorCount, servingSerial: s.image !== null ? s.serial : null };
       case 'built': {
         const previousSerial = s.serial;
+        let image = reply.image;
+        let serial = reply.serial;
+        if (s.image !== null && previousSerial !== null && !serialGt(serial, previousSerial)) {
+          // The file changed but its serial did not grow: secondaries would keep the old content under that serial.
+          const bumped = bumpedSerial(s.spec.serialPolicy ?? 'keep', previousSerial);
+          if (bumped === null) {
+            s.fingerprint = reply.fingerprint;
+            s.error = `content changed but serial ${serial} is not greater than the served ${previousSerial}: new content refused (serial_policy keep; raise the serial)`;
+            s.failures++;
+            return { zone, status: 'failed', problems: [`${s.spec.file}: ${s.error}`], errorCount: 1, servingSerial: previousSerial };
+          }
+          const next = updateZone(Zone.fromImage(image)).setSerial(bumped).commit({ checkGlue: false });
+          image = next.zone.image();
+          serial = bumped;
+          s.bumpedFrom = reply.serial;
+          this.#log.info({ zone, fileSerial: reply.serial, serial: bumped, policy: s.spec.serialPolicy }, `zone content changed with serial ${reply.serial}; serial set to ${bumped} (serial_policy ${s.spec.serialPolicy ?? 'keep'})`);
+        }
         s.fingerprint = reply.fingerprint;
-        s.image = reply.image;
-        s.serial = reply.serial;
+        s.image = image;
+        s.serial = serial;
         s.records = reply.records;
         s.loadedAt = Date.now();
         s.error = null;
         this.#builds++;
-        return { zone, status: 'loaded', serial: reply.serial, previousSerial, records: reply.records, ms: reply.ms };
+        return { zone, status: 'loaded', serial, previousSerial, records: reply.records, ms: reply.ms };
       }
     }
   }
@@ -269,9 +333,6 @@ export class ZoneWriter {
     switch (r.status) {
       case 'loaded':
         this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
-        if (r.previousSerial !== null && !serialGt(r.previousSerial, r.serial)) {
-          this.#log.warn({ zone, serial: r.serial, previousSerial: r.previousSerial }, `zone content changed but its serial did not increase (${r.previousSerial} -> ${r.serial}): secondaries will not transfer it`);
-        }
         if (zoneChannel.hasSubscribers) {
           const ev: ZoneEvent = { zone, serial: r.serial, records: r.records, ms: r.ms };
           zoneChannel.publish(ev);
@@ -290,20 +351,50 @@ export class ZoneWriter {
     }
   }
 
-  /** Appends the changeset of a reload to the zone's history; a missing one (too large) starts the history over. */
-  #record(s: ZoneState, from: ZoneImage | null, cs: WireChangeset | null): void {
-    // Nothing to record for a first load; the loader sends one job's changeset before starting the next job.
-    if (from === null) return;
-    if (cs === null) {
-      s.history.clear();
-      return;
+  /**
+   * Tells the onNewVersion listeners (journal, NOTIFY) about the version `s` serves now. Every path
+   * that publishes a new serial calls it after the threads serve it and the changeset is in the
+   * history (file reloads here; transfers in and the API must too, so chains of secondaries work).
+   */
+  #newVersion(s: ZoneState, previousSerial: number | null, changeset: Changeset | null): void {
+    if (s.image === null || s.serial === null) return;
+    const soa = Zone.fromImage(s.image).soa;
+    const v: NewVersion = { zone: s.spec.name, spec: s.spec, serial: s.serial, previousSerial, changeset, soa: soa ? { ttl: soa.ttl, rdata: Uint8Array.from(soa.first()) } : null };
+    for (const fn of this.#versionListeners) {
+      try {
+        fn(v);
+      } catch (err) {
+        this.#log.error({ zone: v.zone, err: err instanceof Error ? err.message : String(err) }, 'new version listener failed');
+      }
     }
-    s.history.append(decodeChangeset(s.origin, cs));
+  }
+
+  /**
+   * Appends the changeset of a reload to the zone's history (with the serial the policy gave the
+   * version, when it replaced the file's); null when there is none (too large).
+   */
+  #record(s: ZoneState, wire: WireChangeset | null): Changeset | null {
+    if (wire === null) return null;
+    let cs = decodeChangeset(s.origin, wire);
+    const serial = s.serial;
+    if (s.bumpedFrom !== null && serial !== null) {
+      cs = { ...cs, serialTo: serial, soaTo: cs.soaTo && { ...cs.soaTo, rdata: soaWithSerial(cs.soaTo.rdata, serial) } };
+    }
+    s.history.append(cs);
+    return cs;
   }
 
   /** The change history of a zone (by name as configured), or undefined for an unknown zone. */
   history(zone: string): ZoneHistory | undefined {
     return this.#states.find((x) => x.spec.name === zone)?.history;
+  }
+
+  /** IXFR out: the changesets of a zone (matched case-insensitively) from `serial` to its newest version; null when unknown. */
+  changesSince(zone: string, serial: number): Changeset[] | null {
+    const key = Name.fromText(zone).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s || s.image === null) return null;
+    return s.history.since(serial);
   }
 
   async #publish(): Promise<void> {

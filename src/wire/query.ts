@@ -23,12 +23,14 @@ export interface ParsedQuery {
   ednsPayload: number;
   ednsVersion: number;
   ednsDo: boolean;
+  /** The last additional record is a TSIG (RFC 8945 §5.1): the answer must be signed. */
+  tsig: boolean;
 }
 
 export function newParsedQuery(): ParsedQuery {
   return {
     id: 0, flags: 0, opcode: 0, qdcount: 0, ancount: 0, nscount: 0, arcount: 0, qEnd: -1, qnameEnd: -1, qtype: 0, qclass: 0,
-    formerr: false, edns: 0, ednsPayload: 0, ednsVersion: 0, ednsDo: false,
+    formerr: false, edns: 0, ednsPayload: 0, ednsVersion: 0, ednsDo: false, tsig: false,
   };
 }
 
@@ -65,6 +67,7 @@ export function parseQuery(q: Uint8Array, out: ParsedQuery, n: number = q.length
   out.ednsPayload = 0;
   out.ednsVersion = 0;
   out.ednsDo = false;
+  out.tsig = false;
   const qd = (out.qdcount = readU16(q, 4));
   const an = (out.ancount = readU16(q, 6));
   const ns = (out.nscount = readU16(q, 8));
@@ -141,6 +144,7 @@ export function parseQuery(q: Uint8Array, out: ParsedQuery, n: number = q.length
       out.ednsVersion = q[p + 5]!;
       out.ednsDo = (q[p + 6]! & 0x80) !== 0;
     }
+    if (type === RRType.TSIG && i === total - 1 && i >= an + ns) out.tsig = true;
     p = rdAt + rdlen;
   }
   if (p !== n) out.formerr = true;

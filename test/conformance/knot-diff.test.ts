@@ -131,6 +131,9 @@ export const WHITELIST: Record<string, string> = {
   'malformed trailing garbage with opt': 'the FORMERR carries an OPT because the query had one (RFC 6891 §6.1.1); Knot omits it',
   'malformed query with answer record': 'FORMERR for a QUERY with answer records, as NSD; Knot answers it',
   'malformed query with answer record and opt': 'FORMERR for a QUERY with answer records, as NSD; Knot answers it',
+  [`${E} AXFR tcp`]: 'a transfer no acl allows is REFUSED (the transfer issue asks for REFUSED on an ACL miss); Knot answers NOTAUTH',
+  [`${E} IXFR`]: 'a transfer no acl allows is REFUSED; Knot answers NOTAUTH',
+  [`${E} IXFR tcp`]: 'a transfer no acl allows is REFUSED; Knot answers NOTAUTH',
 };
 // CD is copied from query to response (RFC 4035 §3.1.6); Knot clears it.
 for (const n of [`www.${E}`, `big.${E}`, `manya.${E}`, `nonexistent.${E}`, `deleg.${E}`, E, 'www.example.org']) {

@@ -101,7 +101,7 @@ test('dunlin zone status: serial, file, loaded at, last result with file:line:co
   assert.equal((await run(['zone', '--config', cfg])).code, 2, 'missing subcommand');
 });
 
-test('dunlin reload: all zones (exit 1 with the problems) or one zone; a fixed zone is served; a serial that did not increase is warned about', async () => {
+test('dunlin reload: all zones (exit 1 with the problems) or one zone; a fixed zone is served; new content under the served serial is refused', async () => {
   const all = await run(['reload', '--config', cfg]);
   assert.equal(all.code, 1);
   assert.match(all.out, /^good\.test\.: unchanged \(serial 1\)$/m);
@@ -129,13 +129,14 @@ test('dunlin reload: all zones (exit 1 with the problems) or one zone; a fixed z
   assert.equal(await rcode('bad.test.'), 'NOERROR');
   assert.match(await scrape(), /^dunlin_zone_loaded\{zone="bad\.test\."\} 1$/m);
 
-  // Same serial, different content: served, and a warning says secondaries will not see it.
+  // Same serial, different content: refused (serial_policy keep), the served version stays, the error says why.
   writeFileSync(join(srv.dir, 'good.test.zone'), sampleZone('good.test.', 1) + 'extra IN A 192.0.2.7\n');
-  assert.equal((await run(['reload', 'good.test', '--config', cfg])).code, 0);
-  const warn = await srv.waitForLog((l) => l['level'] === 40 && l['zone'] === 'good.test.' && /serial did not increase/.test(String(l['msg'])));
-  assert.equal(warn['previousSerial'], 1);
+  const same = await run(['reload', 'good.test', '--config', cfg]);
+  assert.equal(same.code, 1);
+  assert.match(same.out, /serial 1 is not greater than the served 1: new content refused .*still serving serial 1/);
+  assert.equal(await rcode('extra.good.test.'), 'NXDOMAIN');
   const status = await run(['status', '--config', cfg, '--json']);
-  assert.deepEqual((JSON.parse(status.out) as { zones: object }).zones, { configured: 2, loaded: 2, failed: 0 });
+  assert.deepEqual((JSON.parse(status.out) as { zones: object }).zones, { configured: 2, loaded: 2, failed: 1 });
 });
 
 test('help, usage errors and an unreachable server', async () => {
