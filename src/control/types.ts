@@ -35,6 +35,31 @@ export interface ZoneStatus {
   readonly last: ZoneResult | null;
   /** Loads and reloads of this zone that failed since it was configured. */
   readonly failures: number;
+  /** primary: served from its file; secondary: transferred from its primaries. */
+  readonly role?: 'primary' | 'secondary';
+  /** Secondary zones: refresh timers and the last transfer. */
+  readonly secondary?: SecondaryStatus;
+}
+
+/** The refresh state of a secondary zone (ISO times; null when not yet / not applicable). */
+export interface SecondaryStatus {
+  readonly lastRefresh: string | null;
+  readonly nextRefresh: string | null;
+  readonly expiresAt: string | null;
+  readonly expired: boolean;
+  /** The last refresh that failed, with why; null after a success. */
+  readonly lastError: string | null;
+  readonly lastTransfer: {
+    readonly kind: 'axfr' | 'ixfr';
+    readonly from: string;
+    readonly at: string;
+    readonly durationMs: number;
+    readonly records: number;
+    readonly bytes: number;
+    readonly serial: number | null;
+    readonly result: 'ok' | 'failed';
+    readonly error: string | null;
+  } | null;
 }
 
 /** Callbacks the server hands to the control server; each runs in the main thread. */

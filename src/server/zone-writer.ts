@@ -5,11 +5,13 @@ import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
 import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
-import { ZoneHistory } from '../store/index.ts';
+import { Zone, ZoneHistory } from '../store/index.ts';
 import type { ZoneImage } from '../store/index.ts';
+import { RRType } from '../wire/constants.ts';
+import type { ResourceRecord } from '../wire/record.ts';
 import { Name } from '../wire/name.ts';
 import { decodeChangeset } from './changes.ts';
-import type { LoadReply, WireChangeset } from './ipc.ts';
+import type { LoadReply, TransferData, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
 
 interface ZoneState {
@@ -26,12 +28,14 @@ interface ZoneState {
   error: string | null;
   last: ZoneResult | null;
   failures: number;
+  /** A secondary zone past its SOA expire without a successful refresh: kept, but answered SERVFAIL (RFC 1034 §4.3.5). */
+  expired: boolean;
 }
 
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
 function newState(spec: ZoneSpec): ZoneState {
-  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0 };
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, expired: false };
 }
 
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
@@ -134,7 +138,7 @@ export class ZoneWriter {
   /** The images of every zone served now, in configuration order. */
   images(): ZoneImage[] {
     const out: ZoneImage[] = [];
-    for (const s of this.#states) if (s.image !== null) out.push(s.image);
+    for (const s of this.#states) if (s.image !== null && !s.expired) out.push(s.image);
     return out;
   }
 
@@ -150,7 +154,7 @@ export class ZoneWriter {
 
   /** Zones served now. */
   get served(): number {
-    return this.#states.filter((s) => s.image !== null).length;
+    return this.#states.filter((s) => s.image !== null && !s.expired).length;
   }
 
   /** Zone versions built since start (each one parsed exactly once, whatever the number of workers). */
@@ -163,15 +167,15 @@ export class ZoneWriter {
     let loaded = 0;
     let failed = 0;
     for (const s of this.#states) {
-      if (s.image !== null) loaded++;
-      if (s.image === null || s.last?.status === 'failed') failed++;
+      if (s.image !== null && !s.expired) loaded++;
+      if (s.image === null || s.expired || s.last?.status === 'failed') failed++;
     }
     return { configured: this.#states.length, loaded, failed };
   }
 
   /** Names of configured zones that have no version to serve (failed or not loaded yet). */
   unserved(): string[] {
-    return this.#states.filter((s) => s.image === null).map((s) => s.spec.name);
+    return this.#states.filter((s) => s.image === null || s.expired).map((s) => s.spec.name);
   }
 
   status(): ZoneStatus[] {
@@ -217,6 +221,47 @@ export class ZoneWriter {
     });
   }
 
+  /**
+   * Publishes a received zone transfer as the zone's new version (secondary zones): the loader
+   * thread builds it and writes the copy to the zone's file, the version goes through the same
+   * history path as a reload, and every worker switches to it between two queries. A transfer
+   * that fails to build changes nothing. Runs in the writer's turn like every other change.
+   */
+  applyTransfer(name: string, transfer: TransferData): Promise<ZoneResult | null> {
+    const key = Name.fromText(name).key;
+    return this.#enqueue(async () => {
+      const s = this.#states.find((x) => x.origin.key === key);
+      if (!s) return null;
+      const [r] = await this.#run('transfer', [s], transfer);
+      return r ?? null;
+    });
+  }
+
+  /**
+   * Marks a secondary zone expired (its SOA expire passed without a successful refresh: answered
+   * SERVFAIL, RFC 1034 §4.3.5) or fresh again; the version is kept for when it recovers.
+   */
+  setExpired(name: string, expired: boolean): Promise<void> {
+    const key = Name.fromText(name).key;
+    return this.#enqueue(async () => {
+      const s = this.#states.find((x) => x.origin.key === key);
+      if (!s || s.expired === expired) return;
+      s.expired = expired;
+      this.#log[expired ? 'error' : 'info']({ zone: s.spec.name, serial: s.serial }, expired ? 'zone expired: answering SERVFAIL until a refresh succeeds' : 'zone refreshed after expiry: served again');
+      await this.#publish();
+    });
+  }
+
+  /** The SOA record of the version held for a zone (served or expired), or null. */
+  soa(name: string): ResourceRecord | null {
+    const key = Name.fromText(name).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s || s.image === null) return null;
+    const z = Zone.fromImage(s.image);
+    const set = z.soa;
+    return set ? { name: z.origin, type: RRType.SOA, class: 1, ttl: set.ttl, rdata: Uint8Array.from(set.first()) } : null;
+  }
+
   /** One writer turn at a time: loads, reloads and reconfigurations never interleave. */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const p = this.#tail.then(task, task);
@@ -224,15 +269,17 @@ export class ZoneWriter {
     return p;
   }
 
-  async #run(what: 'load' | 'reload', only?: readonly ZoneState[]): Promise<ZoneResult[]> {
+  async #run(what: 'load' | 'reload' | 'transfer', only?: readonly ZoneState[], transfer?: TransferData): Promise<ZoneResult[]> {
     const results: ZoneResult[] = [];
     for (const s of only ?? this.#states) {
       const previous = s.image;
       const reply = await this.#loader.load(
-        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload', previous },
+        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what !== 'load', previous, ...(transfer ? { transfer } : {}) },
         (cs) => this.#record(s, previous, cs),
       );
       const r = this.#apply(s, reply);
+      // A transfer that built is a successful refresh: an expired zone is served again.
+      if (r.status === 'loaded' && what === 'transfer') s.expired = false;
       s.last = r;
       results.push(r);
       // Published per zone, as soon as it is built: a big zone later in the list does not delay this one.
@@ -267,13 +314,14 @@ export class ZoneWriter {
     }
   }
 
-  #report(s: ZoneState, r: ZoneResult, reply: LoadReply, what: 'load' | 'reload'): void {
+  #report(s: ZoneState, r: ZoneResult, reply: LoadReply, how: 'load' | 'reload' | 'transfer'): void {
     const zone = s.spec.name;
     if (reply.status !== 'unchanged') for (const w of reply.warnings) this.#log.warn({ zone, problem: w }, w);
+    const what = how === 'transfer' ? 'reload' : how;
     const result = describeResult(r, what);
     switch (r.status) {
       case 'loaded':
-        this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
+        this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, how === 'load' ? 'zone loaded' : how === 'transfer' ? 'zone transferred' : 'zone reloaded');
         if (r.previousSerial !== null && !serialIncreased(r.previousSerial, r.serial)) {
           this.#log.warn({ zone, serial: r.serial, previousSerial: r.previousSerial }, `zone content changed but its serial did not increase (${r.previousSerial} -> ${r.serial}): secondaries will not transfer it`);
         }
@@ -290,7 +338,7 @@ export class ZoneWriter {
       case 'failed':
         // Each problem is logged once, here: the loader thread and the serving threads never log zone problems.
         for (const p of r.problems) this.#log.error({ zone, problem: p }, p);
-        this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, what === 'load' ? 'zone load failed' : 'zone reload failed');
+        this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, how === 'load' ? 'zone load failed' : how === 'transfer' ? 'zone transfer not applied' : 'zone reload failed');
         break;
     }
   }
