@@ -1,6 +1,6 @@
 // Owns reading the YAML config file and command-line overrides into one validated Config, with errors naming the key path.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import type * as z from 'zod';
 import { show } from './address.ts';
@@ -149,10 +149,13 @@ export function configFromObject(raw: Raw, baseDir: string, configFile: string |
   const r = configSchema.safeParse(raw);
   if (!r.success) throw toError(r.error, flagged);
   const c = r.data;
+  const storage = resolve(baseDir, c.storage ?? '.');
   return {
     configFile,
     ...c,
-    zones: c.zones.map((zn) => ({ ...zn, file: resolve(baseDir, zn.file) })),
+    storage,
+    // A secondary without `file` keeps its copy inside storage, named after the zone (the root zone: "root").
+    zones: c.zones.map((zn) => ({ ...zn, file: zn.file !== null ? resolve(baseDir, zn.file) : join(storage, 'zones', `${zn.name === '.' ? 'root' : zn.name.slice(0, -1)}.zone`) })),
     control: { socket: c.control.socket === null ? null : resolve(baseDir, c.control.socket) },
   };
 }

@@ -174,20 +174,29 @@ const aclSchema = group(
   'a mapping {name, address, key, action, deny}',
 ).transform((a) => ({ name: a.name, address: a.address === undefined ? null : asList(a.address), key: a.key ?? null, action: a.action, deny: a.deny }));
 
+export const SERIAL_POLICIES = ['keep', 'increment', 'unixtime', 'dateserial'] as const;
+
 const zoneSchema = group(
   {
     name: doc(parsed('a domain name (labels of 1 to 63 characters, at most 253 in all)', domainName), { description: 'Zone apex, e.g. `example.com` (case and trailing dot do not matter).' }),
-    file: doc(text(1, 4096, 'a file path'), { description: 'Master file the zone is served from; relative to the config file.' }),
+    file: doc(text(1, 4096, 'a file path'), {
+      description: 'Master file the zone is served from (a primary zone), or where a secondary keeps its transferred copy; relative to the config file.',
+      defaultText: 'required for a primary zone; for a secondary, `<storage>/zones/<name>.zone`',
+    }).optional(),
     acl: doc(refs('acl'), { description: 'ACLs (from `acls`) that say who may transfer, notify or update this zone. Absent: nobody.' }).default([]),
     notify: doc(refs('remote'), { description: 'Remotes (from `remotes`) to send NOTIFY to on every new serial.' }).default([]),
-    primaries: doc(refs('remote'), { description: 'Remotes (from `remotes`) a secondary zone is transferred from, tried in order.' }).default([]),
+    primaries: doc(refs('remote'), { description: 'Remotes (from `remotes`) a secondary zone is transferred from, tried in order. A zone with primaries is a secondary.' }).default([]),
+    serial_policy: doc(oneOf(SERIAL_POLICIES), {
+      description:
+        'When the zone file changes but its SOA serial does not: `keep` refuses the new content (the old version stays served, as Knot does); `increment` adds 1 to the served serial; `unixtime` uses the current Unix time; `dateserial` uses YYYYMMDDnn. Each bumped serial is greater than the served one (RFC 1982).',
+    }).default('keep'),
   },
   'a mapping {name, file, ...}',
 );
 
 const zonesSchema = doc(list(zoneSchema, 'a list of zones {name, file, ...}').superRefine(noDuplicates((zn: { name: string }) => zn.name, 'zone', 'name')), {
   description:
-    'Zones to serve. Each is `{name, file}`, optionally with `acl`, `notify` and `primaries`. A zone that fails to load is logged with file:line:col and skipped (the others are served); on reload it keeps serving its previous version.',
+    'Zones to serve. A primary zone is `{name, file}`; a secondary zone is `{name, primaries}` (and optionally `file` for its copy). Both may have `acl`, `notify` and `serial_policy`. A zone that fails to load is logged with file:line:col and skipped (the others are served); on reload it keeps serving its previous version.',
   defaultText: 'none',
 }).default([]);
 
@@ -232,6 +241,21 @@ const fileSchema = group({
     .transform(camelize)
     .prefault({}),
   shutdown_timeout_ms: doc(int(0, 600000), { description: 'On SIGTERM/SIGINT, how long workers may finish queries in progress before every connection is destroyed; the server exits within about this long.' }).default(5000),
+  storage: doc(text(1, 4096, 'a directory path'), {
+    description: 'Writable directory for journals, secondary zone copies and state; relative to the config file. Created when first needed.',
+    defaultText: 'the directory of the config file (the working directory without one)',
+  }).optional(),
+  xfr: describedGroup('Zone transfers (RFC 5936, RFC 1995), their journal and NOTIFY (RFC 1996).', {
+    max_transfers_out: doc(int(1, 10000), { description: 'AXFR/IXFR answers in progress at once per worker thread; a transfer request beyond it is answered SERVFAIL (as Knot does when overloaded), and the secondary retries.' }).default(16),
+    timeout_ms: doc(int(1000, 3600000), { description: 'An inbound transfer, SOA query or NOTIFY exchange that makes no progress for this long fails (the served version is untouched).' }).default(30000),
+    max_records: doc(int(1, 1000000000), { description: 'An inbound zone (AXFR, or the result of an IXFR) with more records than this is refused.' }).default(10000000),
+    journal_max_bytes: doc(int(4096, 1099511627776), { description: 'Size bound of each zone\'s journal file under `storage`; the oldest changes are dropped first.' }).default(67108864),
+    journal_max_depth: doc(int(1, 100000), { description: 'Changesets kept per zone in its journal and history; the oldest are dropped first.' }).default(100),
+    notify_retries: doc(int(0, 100), { description: 'A NOTIFY without an answer is sent again this many times, waiting twice as long each time.' }).default(5),
+    notify_timeout_ms: doc(int(100, 600000), { description: 'How long to wait for the answer to the first NOTIFY before the first retry (then doubling).' }).default(2000),
+  })
+    .transform(camelize)
+    .prefault({}),
   keys: namedList(keySchema, 'key', 'TSIG keys (RFC 8945) that remotes and acls refer to: each `{name, algorithm, secret}`.'),
   remotes: namedList(remoteSchema, 'remote', 'Other servers, for NOTIFY and transfers: each `{name, address, key}`.'),
   acls: namedList(aclSchema, 'acl', 'Access rules for transfers, NOTIFY and updates: each `{name, address, key, action, deny}`.'),
@@ -285,6 +309,15 @@ export const configSchema = fileSchema
         else check(v, path);
       });
     }
+    c.zones.forEach((zn, i) => {
+      // A primary needs its master file; a secondary gets its content from its primaries (the file is only its copy).
+      if (zn.primaries.length === 0 && zn.file === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['zones', i, 'file'], input: undefined, message: 'a zone needs `file` (a primary zone) or `primaries` (a secondary zone)' });
+      }
+      if (zn.primaries.length > 0 && zn.serial_policy !== 'keep') {
+        ctx.addIssue({ code: 'custom', path: ['zones', i, 'serial_policy'], input: zn.serial_policy, message: 'a secondary zone takes its serials from its primaries: serial_policy must be keep' });
+      }
+    });
   })
   .transform((c) => ({
     listen: c.listen,
@@ -295,7 +328,17 @@ export const configSchema = fileSchema
     keys: c.keys,
     remotes: c.remotes,
     acls: c.acls.map((a) => ({ ...a, key: a.key === null ? null : asList(a.key) })),
-    zones: c.zones,
+    storage: c.storage ?? null,
+    xfr: c.xfr,
+    zones: c.zones.map((zn) => ({
+      name: zn.name,
+      file: zn.file ?? null,
+      acl: zn.acl,
+      notify: zn.notify,
+      primaries: zn.primaries,
+      serialPolicy: zn.serial_policy,
+      role: zn.primaries.length > 0 ? ('secondary' as const) : ('primary' as const),
+    })),
     control: c.control,
     metrics: c.metrics,
     log: c.log,
@@ -306,18 +349,32 @@ export type LogLevelName = (typeof LOG_LEVEL_VALUES)[number];
 export interface ZoneSpec {
   /** Lowercase, absolute (trailing dot). */
   readonly name: string;
-  /** Absolute path once loaded (relative paths are resolved against the config file). */
+  /** Absolute path: the master file of a primary, the kept copy of a secondary (relative paths are resolved against the config file). */
   readonly file: string;
+  /** Optional in specs built by hand (tests, tools); the config always sets them. */
+  readonly role?: 'primary' | 'secondary';
+  readonly acl?: readonly string[];
+  readonly notify?: readonly string[];
+  readonly primaries?: readonly string[];
+  readonly serialPolicy?: SerialPolicy;
 }
+
+export type SerialPolicy = (typeof SERIAL_POLICIES)[number];
 
 type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 type Parsed = DeepReadonly<z.output<typeof configSchema>>;
-export type ZoneConfig = Parsed['zones'][number];
+/** A zone as the server sees it: `file` always resolved (a secondary's default copy path filled in). */
+export type ZoneConfig = Omit<Parsed['zones'][number], 'file'> & { readonly file: string };
 export type KeyConfig = Parsed['keys'][number];
 export type RemoteConfig = Parsed['remotes'][number];
 export type AclConfig = Parsed['acls'][number];
 /** The validated configuration every part of the server reads. */
-export type Config = Parsed & { readonly configFile: string | null };
+export type Config = Omit<Parsed, 'zones' | 'storage'> & {
+  readonly configFile: string | null;
+  /** Absolute path of the storage directory. */
+  readonly storage: string;
+  readonly zones: readonly ZoneConfig[];
+};
 
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {

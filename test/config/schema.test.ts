@@ -67,9 +67,25 @@ test('keys, remotes, acls and zone references: the transfer keys parse into type
     { name: 'from-primary', address: [{ address: '192.0.2.7', prefix: 32 }], key: null, action: ['notify'], deny: false },
   ]);
   assert.deepEqual(c.zones, [
-    { name: 'example.com.', file: '/etc/dunlin/example.com.zone', acl: ['secondaries'], notify: ['knot-sec'], primaries: [] },
-    { name: 'example.net.', file: '/etc/dunlin/example.net.zone', acl: ['from-primary'], notify: [], primaries: ['hidden-primary'] },
+    { name: 'example.com.', file: '/etc/dunlin/example.com.zone', acl: ['secondaries'], notify: ['knot-sec'], primaries: [], serialPolicy: 'keep', role: 'primary' },
+    { name: 'example.net.', file: '/etc/dunlin/example.net.zone', acl: ['from-primary'], notify: [], primaries: ['hidden-primary'], serialPolicy: 'keep', role: 'secondary' },
   ]);
+});
+
+test('storage and secondaries: a secondary without file keeps its copy inside storage; storage defaults to the config directory', () => {
+  const yaml = 'remotes: [{name: p, address: 192.0.2.1}]\nzones:\n  - {name: Example.NET, primaries: [p]}\n  - {name: b.test, primaries: [p], file: copies/b.zone}\n  - {name: c.test, file: c.zone, serial_policy: dateserial}\n';
+  const c = fromYaml(yaml);
+  assert.equal(c.storage, '/etc/dunlin');
+  assert.deepEqual(c.zones.map((z) => [z.name, z.file, z.role, z.serialPolicy]), [
+    ['example.net.', '/etc/dunlin/zones/example.net.zone', 'secondary', 'keep'],
+    ['b.test.', '/etc/dunlin/copies/b.zone', 'secondary', 'keep'],
+    ['c.test.', '/etc/dunlin/c.zone', 'primary', 'dateserial'],
+  ]);
+  const d = fromYaml(`storage: /var/lib/dunlin\n${yaml}`);
+  assert.equal(d.storage, '/var/lib/dunlin');
+  assert.equal(d.zones[0]!.file, '/var/lib/dunlin/zones/example.net.zone');
+  assert.equal(fromYaml('storage: state\n').storage, '/etc/dunlin/state');
+  assert.deepEqual(fromYaml('').xfr, { maxTransfersOut: 16, timeoutMs: 30000, maxRecords: 10000000, journalMaxBytes: 67108864, journalMaxDepth: 100, notifyRetries: 5, notifyTimeoutMs: 2000 });
 });
 
 test('defaults: no definitions, an acl without address matches any, deny is false', () => {
@@ -104,7 +120,11 @@ test('errors name the key path, say what was expected and never show a secret', 
     ['remotes: [{name: r, address: "ns.example:53"}]\n', 'remotes[0].address: expected an address "IP" or "IP:port" (IPv6 as "[addr]:port"), got "ns.example:53"'],
     ['remotes: [{name: r}]\n', 'remotes[0].address: expected an address "IP" or "IP:port" (IPv6 as "[addr]:port") or a non-empty list of them, got nothing'],
     ['zones: [{name: a.test, file: a, notify: r}]\n', 'zones[0].notify: expected a list of remote names, got "r"'],
-    ['zones: [{name: a.test, primaries: [r]}]\n', 'zones[0].file: expected a file path, got nothing'],
+    ['zones: [{name: a.test}]\n', 'zones[0].file: a zone needs `file` (a primary zone) or `primaries` (a secondary zone)'],
+    ['remotes: [{name: r, address: 192.0.2.1}]\nzones: [{name: a.test, primaries: [r], serial_policy: increment}]\n', 'zones[0].serial_policy: a secondary zone takes its serials from its primaries: serial_policy must be keep'],
+    ['zones: [{name: a.test, file: a, serial_policy: bump}]\n', 'zones[0].serial_policy: expected one of keep, increment, unixtime, dateserial, got "bump"'],
+    ['xfr: {max_transfers_out: 0}\n', 'xfr.max_transfers_out: expected an integer from 1 to 10000, got 0'],
+    ['storage: ""\n', 'storage: expected a directory path, got ""'],
     ['listen: "127.0.0.1:53"\n', 'listen: expected a non-empty list of addresses "IP:port" (IPv6 as "[addr]:port"), got "127.0.0.1:53"'],
     ['tcp: {max_connections: 0}\n', 'tcp.max_connections: expected an integer from 1 to 1000000, got 0'],
     ['udp: {payload_size: 4097}\n', 'udp.payload_size: expected an integer from 512 to 4096, got 4097'],

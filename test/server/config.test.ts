@@ -79,7 +79,7 @@ log: { level: warn }
     assert.deepEqual(c.listen, [{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }]);
     assert.equal(c.udp.payloadSize, 1400);
     assert.deepEqual(c.tcp, { idleTimeoutMs: 2000, readTimeoutMs: 1000, maxConnections: 10, maxQueriesPerConnection: 5, onLimit: 'refuse', writeBufferBytes: 262144 });
-    assert.deepEqual(c.zones, [{ name: 'example.com.', file: join(dir, 'zones/example.com.zone'), acl: [], notify: [], primaries: [] }]);
+    assert.deepEqual(c.zones, [{ name: 'example.com.', file: join(dir, 'zones/example.com.zone'), acl: [], notify: [], primaries: [], serialPolicy: 'keep', role: 'primary' }]);
     assert.equal(c.control.socket, join(dir, 'ctl.sock'));
     assert.deepEqual(c.metrics.listen, { host: '127.0.0.1', port: 9153 });
     assert.equal(c.log.level, 'warn');
@@ -91,7 +91,7 @@ test('flags override the file', () => {
     const c = loadConfig({ file: p, cwd: '/srv', overrides: { workers: '2', listen: ['[::1]:53'], zones: ['b.test=b.zone'], logLevel: 'debug', control: 'c.sock', metrics: '[::1]:9000' } });
     assert.equal(c.workers, 2);
     assert.deepEqual(c.listen, [{ host: '::1', port: 53 }]);
-    assert.deepEqual(c.zones, [{ name: 'b.test.', file: '/srv/b.zone', acl: [], notify: [], primaries: [] }]);
+    assert.deepEqual(c.zones, [{ name: 'b.test.', file: '/srv/b.zone', acl: [], notify: [], primaries: [], serialPolicy: 'keep', role: 'primary' }]);
     assert.equal(c.log.level, 'debug');
     assert.equal(c.control.socket, '/srv/c.sock');
     assert.deepEqual(c.metrics.listen, { host: '::1', port: 9000 });
@@ -118,7 +118,7 @@ test('errors name the key path and what was expected', () => {
     ['metrics:\n  listen: "0.0.0.0:9153"\n', /^config error: metrics\.listen: refusing non-loopback address "0\.0\.0\.0:9153"/],
     ['metrics:\n  token: short\n', /^config error: metrics\.token: expected a string of 16 to 512 characters, got "short"$/],
     ['zones: {name: a}\n', /^config error: zones: expected a list of zones \{name, file, \.\.\.\}, got a mapping$/],
-    ['zones:\n  - name: a.test\n', /^config error: zones\[0\]\.file: expected a file path, got nothing$/],
+    ['zones:\n  - name: a.test\n', /^config error: zones\[0\]\.file: a zone needs `file` \(a primary zone\) or `primaries` \(a secondary zone\)$/],
     ['zones:\n  - {name: a.test, file: a, origin: x}\n', /^config error: zones\[0\]\.origin: unknown key/],
     ['zones:\n  - {name: "a..test", file: a}\n', /^config error: zones\[0\]\.name: expected a domain name/],
     ['zones:\n  - {name: a.test, file: a}\n  - {name: A.TEST., file: b}\n', /^config error: zones\[1\]\.name: duplicate zone a\.test\.$/],
