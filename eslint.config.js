@@ -14,7 +14,7 @@ const layerRule = (forbiddenLayers, io) => ({
   }],
   'no-restricted-globals': io ? ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process'] : 'off',
 });
-const above = ['zone', 'store', 'lookup', 'responder', 'transport', 'server', 'cli', 'control', 'metrics'];
+const above = ['zone', 'store', 'lookup', 'responder', 'transport', 'server', 'cli', 'control', 'metrics', 'tsig', 'xfr'];
 
 export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'eslint.config.js', 'test/fixtures/**'] },
@@ -46,15 +46,19 @@ export default defineConfig(
   { files: ['src/lookup/**'], rules: layerRule(above.slice(3), true) },
   { files: ['src/responder/**'], rules: layerRule(above.slice(4), true) },
   // The I/O layers: each imports only what lies below it, never what imports it.
-  { files: ['src/transport/**'], rules: layerRule(['server', 'cli', 'control', 'metrics', 'config'], false) },
+  { files: ['src/transport/**'], rules: layerRule(['server', 'cli', 'control', 'metrics', 'config', 'tsig', 'xfr'], false) },
+  // TSIG is pure (node:crypto only) and sits beside the responder: it reads wire, nothing above.
+  { files: ['src/tsig/**'], rules: layerRule(['zone', 'store', 'lookup', 'responder', 'transport', 'server', 'cli', 'control', 'metrics', 'config', 'xfr'], true) },
+  // Transfers, NOTIFY and their journal: I/O below the server (which wires them), above the core.
+  { files: ['src/xfr/**'], rules: layerRule(['server', 'cli', 'control', 'metrics'], false) },
   { files: ['src/server/**'], rules: layerRule(['cli'], false) },
   { files: ['src/cli/**'], rules: layerRule([], false) }, // the top: it may use every layer
   // The edges: config is read by server and cli; control by server, cli and metrics; metrics by server.
-  { files: ['src/config/**'], rules: layerRule(['server', 'cli', 'control', 'metrics'], false) },
+  { files: ['src/config/**'], rules: layerRule(['server', 'cli', 'control', 'metrics', 'tsig', 'xfr'], false) },
   { files: ['src/control/**'], rules: layerRule(['server', 'cli', 'metrics', 'config'], false) },
   { files: ['src/metrics/**'], rules: layerRule(['server', 'cli', 'config'], false) },
   // log is a leaf every layer may use: it imports none of them.
-  { files: ['src/log/**'], rules: layerRule(['wire', 'zone', 'store', 'lookup', 'responder', 'transport', 'server', 'cli', 'control', 'metrics', 'config'], false) },
+  { files: ['src/log/**'], rules: layerRule(['wire', 'zone', 'store', 'lookup', 'responder', 'transport', 'server', 'cli', 'control', 'metrics', 'config', 'tsig', 'xfr'], false) },
   { files: ['src/cli/**', 'test/**', 'bench/**'], rules: { 'no-process-exit': 'off' } },
   { files: ['test/**', 'bench/**'], rules: {
     '@typescript-eslint/no-floating-promises': 'off',

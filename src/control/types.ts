@@ -26,6 +26,8 @@ export type ZoneResult =
   | { readonly zone: string; readonly status: 'removed'; readonly serial: number | null };
 
 /** One zone's state in the writer. */
+import type { SecondaryStatus } from '../xfr/secondary.ts';
+
 export interface ZoneStatus {
   readonly zone: string;
   readonly file: string;
@@ -41,26 +43,6 @@ export interface ZoneStatus {
   readonly secondary?: SecondaryStatus;
 }
 
-/** The refresh state of a secondary zone (ISO times; null when not yet / not applicable). */
-export interface SecondaryStatus {
-  readonly lastRefresh: string | null;
-  readonly nextRefresh: string | null;
-  readonly expiresAt: string | null;
-  readonly expired: boolean;
-  /** The last refresh that failed, with why; null after a success. */
-  readonly lastError: string | null;
-  readonly lastTransfer: {
-    readonly kind: 'axfr' | 'ixfr';
-    readonly from: string;
-    readonly at: string;
-    readonly durationMs: number;
-    readonly records: number;
-    readonly bytes: number;
-    readonly serial: number | null;
-    readonly result: 'ok' | 'failed';
-    readonly error: string | null;
-  } | null;
-}
 
 /** Callbacks the server hands to the control server; each runs in the main thread. */
 export interface ControlHandlers {

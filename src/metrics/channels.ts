@@ -21,25 +21,6 @@ export interface ZoneEvent {
   readonly ms: number;
 }
 
-/** Published by the main thread after each inbound zone transfer (secondary zones), applied or failed. */
-export const XFR_IN_CHANNEL = 'dunlin:xfr-in';
-export interface XfrInEvent {
-  readonly zone: string;
-  readonly kind: 'axfr' | 'ixfr';
-  readonly result: 'ok' | 'failed';
-  readonly durationMs: number;
-  /** Records of the new version (ok), or received (failed). */
-  readonly records: number;
-  /** Octets received over TCP, length prefixes included. */
-  readonly bytes: number;
-}
-
-/** Published by the main thread for each NOTIFY a worker accepted for a secondary zone. */
-export const NOTIFY_IN_CHANNEL = 'dunlin:notify-in';
-export interface NotifyInEvent {
-  readonly zone: string;
-}
-
 export function isQueryEvent(m: unknown): m is QueryEvent {
   if (typeof m !== 'object' || m === null) return false;
   const e = m as Record<string, unknown>;

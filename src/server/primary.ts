@@ -13,6 +13,8 @@ import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
 import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
+import { startSecondaries } from './secondaries.ts';
+import type { Secondaries } from './secondaries.ts';
 
 /** Restart backoff after a crash: 250 ms doubling to 10 s; reset once a worker has lived 30 s. */
 const RESTART_BASE_MS = 250;
@@ -110,6 +112,8 @@ class Primary {
   #finish: (code: number) => void = () => undefined;
   #startupFailed: ((why: string) => void) | null = null;
   #allExited: (() => void) | null = null;
+  /** Refresh timers and transfers of the secondary zones (null until the server is ready). */
+  #secondaries: Secondaries | null = null;
 
   constructor(config: Config, log: Logger, out: NodeJS.WritableStream, fileConfig: Config, reread: (() => Config) | undefined) {
     this.#config = config;
@@ -168,6 +172,8 @@ class Primary {
       return 1;
     }
     this.#phase = 'running';
+    // Secondary zones check their primaries once the server answers (a copy on disk is served meanwhile).
+    this.#secondaries = startSecondaries(this.#config, this.#writer, this.#log);
     const udp = this.#listeners.filter((l) => l.proto === 'udp').map((l) => l.address);
     const tcp = this.#listeners.filter((l) => l.proto === 'tcp').map((l) => l.address);
     const counts = this.#writer.counts();
@@ -229,6 +235,9 @@ class Primary {
           break;
         case 'dunlin:zones-applied':
           this.#applied(m.id, w);
+          break;
+        case 'dunlin:notify':
+          this.#secondaries?.notify(m.zone, m.serial, m.peer);
           break;
         case 'dunlin:stopped':
           break;
@@ -359,7 +368,7 @@ class Primary {
     // One process: the threads share its pid and its descriptor table.
     pids: () => ({ primary: process.pid, workers: [] }),
     threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
-    zones: () => this.#writer.status(),
+    zones: () => this.#writer.status().map((z) => this.#secondaries?.decorate(z) ?? z),
     dnsPorts: () => [...new Set(this.#listeners.filter((l) => l.proto === 'tcp').map((l) => Number(/:(\d+)$/.exec(l.address)?.[1] ?? 0)))],
     ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
   };
@@ -376,10 +385,13 @@ class Primary {
     if (this.#phase !== 'running') return [];
     if (zone !== undefined) {
       this.#log.info({ trigger, zone }, 'reloading one zone');
+      // A secondary zone is also checked against its primaries at once (Knot's zone-refresh).
+      this.#secondaries?.refresh(zone);
       return this.#writer.reloadZone(zone);
     }
     this.#log.info({ trigger }, this.#reread ? 'reloading the configuration and zones' : 'reloading zones');
     const results = await this.#writer.reload(this.#rereadConfig());
+    this.#secondaries?.reconfigure(this.#config);
     this.#warnIfNothingServed();
     return results;
   }
@@ -506,6 +518,8 @@ class Primary {
   };
 
   async #shutdown(): Promise<void> {
+    await this.#secondaries?.close();
+    this.#secondaries = null;
     await this.#stopAll(false);
     await this.#closeServices();
     this.#removeSignals();

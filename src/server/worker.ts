@@ -4,13 +4,14 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { formatAddress } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
-import { createResponder } from '../responder/index.ts';
+import { createResponder, QueryRouter } from '../responder/index.ts';
 import { Zone, ZoneSet } from '../store/index.ts';
 import type { ZoneImage } from '../store/index.ts';
 import { connectionRegistry } from '../transport/registry.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { UdpTransport } from '../transport/udp.ts';
 import { Name } from '../wire/name.ts';
+import { registerNotifyHandler, workerNotifyDeps } from '../xfr/inbound-notify.ts';
 import type { BoundListener, WorkerData, WorkerMessage } from './ipc.ts';
 import { isMainMessage } from './ipc.ts';
 
@@ -36,7 +37,9 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
   if (config.metrics.listen !== null) await installMetrics(log, port);
   // Replaced, never mutated: a query reads one ZoneSet from start to end, so a swap lands between two queries.
   let zones = zoneSetOf(data.images, data.unserved);
-  const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize });
+  const router = new QueryRouter();
+  registerNotifyHandler(router, workerNotifyDeps(config, (zone, serial, peer) => send({ cmd: 'dunlin:notify', zone, serial, peer })));
+  const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize, router });
   const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes });
   const tcp = new TcpTransport({
     respond,

@@ -1,5 +1,6 @@
 // Owns the zone writer in the main thread: per-zone state (current image, serial, source, loaded-at, last result), reloads through the loader thread, publishing.
 import diagnostics from 'node:diagnostics_channel';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
@@ -273,6 +274,15 @@ export class ZoneWriter {
     const results: ZoneResult[] = [];
     for (const s of only ?? this.#states) {
       const previous = s.image;
+      if (transfer === undefined && previous === null && s.spec.role === 'secondary' && !existsSync(s.spec.file)) {
+        // A secondary without a copy yet: nothing to load, not an error; answered SERVFAIL until its first transfer.
+        const r: ZoneResult = { zone: s.spec.name, status: 'failed', problems: ['no copy yet: waiting for the first transfer from its primaries'], errorCount: 1, servingSerial: null };
+        s.last = r;
+        results.push(r);
+        if (this.unserved().join('\n') !== this.#publishedUnserved) await this.#publish();
+        this.#log.info({ zone: s.spec.name, file: s.spec.file }, 'secondary zone has no copy yet: waiting for the first transfer');
+        continue;
+      }
       const reply = await this.#loader.load(
         { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what !== 'load', previous, ...(transfer ? { transfer } : {}) },
         (cs) => this.#record(s, previous, cs),

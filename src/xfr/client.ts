@@ -14,9 +14,12 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** Signs one request and checks every message of its answer (TSIG, RFC 8945); absent = unsigned. */
+/**
+ * Signs one request and checks every message of its answer (TSIG, RFC 8945); absent = unsigned.
+ * `verify` returns 'ok', 'unsigned', or the text of the error.
+ */
 export interface RequestSigner {
-  sign(request: Uint8Array): { bytes: Uint8Array; verify: (bytes: Uint8Array, message: Message, spans: MessageSpans) => 'ok' | 'unsigned' | string };
+  sign(request: Uint8Array): { bytes: Uint8Array; verify: (bytes: Uint8Array, message: Message, spans: MessageSpans) => string };
 }
 
 export interface ClientOptions {
@@ -311,7 +314,8 @@ export async function transfer(zone: Name, to: Endpoint, current: ResourceRecord
     }
     return false;
   });
-  if (result === null) throw new XfrError('transfer ended without its closing SOA');
-  const r: TransferResult = result;
+  // Assigned in the callback (TypeScript cannot see it).
+  const r = result as TransferResult | null;
+  if (r === null) throw new XfrError('transfer ended without its closing SOA');
   return r.kind === 'current' ? r : { ...r, bytes };
 }

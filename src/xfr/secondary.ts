@@ -2,19 +2,42 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
-import type { SecondaryStatus, ZoneResult } from '../control/types.ts';
-import { XFR_IN_CHANNEL } from '../metrics/channels.ts';
-import type { XfrInEvent } from '../metrics/channels.ts';
+import { XFR_IN_CHANNEL } from './events.ts';
+import type { XfrInEvent } from './events.ts';
 import { Name } from '../wire/name.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import type { TransferData } from './build.ts';
 import { querySoa, soaField, soaSerial, transfer, XfrError } from './client.ts';
 import type { ClientOptions, Endpoint, RequestSigner } from './client.ts';
 
+/** The refresh state of a secondary zone (ISO times; null when not yet / not applicable). */
+export interface SecondaryStatus {
+  readonly lastRefresh: string | null;
+  readonly nextRefresh: string | null;
+  readonly expiresAt: string | null;
+  readonly expired: boolean;
+  /** The last refresh that failed, with why; null after a success. */
+  readonly lastError: string | null;
+  readonly lastTransfer: {
+    readonly kind: 'axfr' | 'ixfr';
+    readonly from: string;
+    readonly at: string;
+    readonly durationMs: number;
+    readonly records: number;
+    readonly bytes: number;
+    readonly serial: number | null;
+    readonly result: 'ok' | 'failed';
+    readonly error: string | null;
+  } | null;
+}
+
+/** What publishing a transfer gave: the new version, or why it was not applied (the served version is untouched). */
+export type Applied = { readonly ok: true; readonly serial: number; readonly records: number } | { readonly ok: false; readonly error: string };
+
 /** What the scheduler needs of the zone writer (the server passes its ZoneWriter). */
 export interface SecondaryHost {
   /** Builds and publishes a transfer as the zone's new version; null when the zone is gone. */
-  applyTransfer(zone: string, transfer: TransferData): Promise<ZoneResult | null>;
+  applyTransfer(zone: string, transfer: TransferData): Promise<Applied | null>;
   setExpired(zone: string, expired: boolean): Promise<void>;
   /** The SOA of the version held now (served or expired), or null. */
   soa(zone: string): ResourceRecord | null;
@@ -143,7 +166,7 @@ export class SecondaryScheduler {
   async close(): Promise<void> {
     this.#closed = true;
     this.#abort.abort();
-    const running = [...this.#entries.values()].map((e) => e.running);
+    const running = [...this.#entries.values()].map((e) => e.running).filter((p): p is Promise<void> => p !== null);
     for (const key of [...this.#entries.keys()]) this.#remove(key);
     await Promise.allSettled(running);
   }
@@ -301,8 +324,8 @@ export class SecondaryScheduler {
     }
     const applied = await this.#host.applyTransfer(e.zone, { kind: r.kind, messages: r.messages, maxRecords: opts.maxRecords, source: `${r.kind.toUpperCase()} from ${from}` });
     if (applied === null) throw new XfrError('zone removed during the transfer');
-    if (applied.status !== 'loaded') {
-      const why = applied.status === 'failed' ? (applied.problems[0] ?? 'build failed') : `not applied (${applied.status})`;
+    if (!applied.ok) {
+      const why = applied.error;
       record(r.kind, 'failed', r.records, r.bytes, r.serial, why);
       throw new XfrError(why);
     }
