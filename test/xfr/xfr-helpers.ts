@@ -139,7 +139,7 @@ export function knotc(d: Daemon, ...args: string[]): string {
 }
 
 /** Starts nsd as the primary of `zone`, allowing AXFR to 127.0.0.1 (TSIG-signed when `tsig`). */
-export async function startNsdPrimary(opts: { zone: string; text: string; tsig: boolean }): Promise<Daemon> {
+export async function startNsdPrimary(opts: { zone: string; text: string; tsig: boolean; notifyPort?: number }): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'dunlin-nsdp-'));
   const port = await freePort();
   const file = join(dir, `${opts.zone}.zone`);
@@ -166,6 +166,7 @@ export async function startNsdPrimary(opts: { zone: string; text: string; tsig: 
     `  name: ${opts.zone}`,
     `  zonefile: "${file}"`,
     `  provide-xfr: 127.0.0.1 ${opts.tsig ? KEY.name : 'NOKEY'}`,
+    ...(opts.notifyPort !== undefined ? [`  notify: 127.0.0.1@${opts.notifyPort} ${opts.tsig ? KEY.name : 'NOKEY'}`] : []),
     '',
   ].join('\n');
   writeFileSync(join(dir, 'nsd.conf'), conf);
