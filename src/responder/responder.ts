@@ -170,8 +170,15 @@ export function createResponder(opts: ResponderOptions): RespondFn {
     parseQuery(query, pq);
     if (pq.opcode !== Opcode.QUERY) {
       const handler = router?.opcodeHandler(pq.opcode);
-      // The body of an opcode we do not implement is not ours to judge: NOTIMP before FORMERR.
-      if (handler === undefined) return errorResponse(query, pq, Rcode.NOTIMP, ctx);
+      if (handler === undefined) {
+        // NOTIFY and UPDATE are opcodes we implement; with nothing configured to accept them, they
+        // are refused as Knot refuses them (NOTAUTH: not authorised by any ACL), after a FORMERR check.
+        if (pq.opcode === Opcode.NOTIFY) return errorResponse(query, pq, pq.formerr ? Rcode.FORMERR : Rcode.NOTAUTH, ctx);
+        // An UPDATE's zone section is one SOA question (RFC 2136 §3.1.1): anything else is FORMERR.
+        if (pq.opcode === Opcode.UPDATE) return errorResponse(query, pq, pq.formerr || pq.qdcount !== 1 || pq.qtype !== RRType.SOA ? Rcode.FORMERR : Rcode.NOTAUTH, ctx);
+        // The body of an opcode we do not implement is not ours to judge: NOTIMP before FORMERR.
+        return errorResponse(query, pq, Rcode.NOTIMP, ctx);
+      }
       if (pq.formerr) return errorResponse(query, pq, Rcode.FORMERR, ctx);
       const req = request(query, ctx);
       if (req === null) return errorResponse(query, pq, Rcode.FORMERR, ctx);

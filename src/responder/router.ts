@@ -26,7 +26,7 @@ export type TransferType = typeof RRType.AXFR | typeof RRType.IXFR;
 /**
  * Pure table of handlers; the responder consults it only off the QUERY fast path (opcode other
  * than QUERY, or QTYPE AXFR/IXFR over TCP). With nothing registered, the answers are the
- * defaults documented in docs/responder.md (NOTIMP for NOTIFY/UPDATE, NOTAUTH for transfers).
+ * defaults documented in docs/responder.md (NOTAUTH for NOTIFY/UPDATE and for transfers over TCP, as Knot answers requests no ACL allows).
  */
 export class QueryRouter {
   readonly #opcodes = new Map<number, AsyncHandler>();

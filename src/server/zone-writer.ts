@@ -11,6 +11,7 @@ import type { ZoneImage } from '../store/index.ts';
 import { RRType } from '../wire/constants.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import { Name } from '../wire/name.ts';
+import { serialGt } from '../wire/serial.ts';
 import { decodeChangeset } from './changes.ts';
 import type { LoadReply, TransferData, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
@@ -55,12 +56,6 @@ export function describeResult(r: ZoneResult, what: 'load' | 'reload' = 'reload'
     case 'removed':
       return `${r.zone}: removed from the configuration (was serial ${r.serial ?? '-'}); no longer served`;
   }
-}
-
-/** RFC 1982 §3.2 serial arithmetic: true when `to` is greater than `from`. */
-function serialIncreased(from: number, to: number): boolean {
-  const d = (to - from) >>> 0;
-  return d !== 0 && d < 0x80000000;
 }
 
 /** What reconfigure() changed. */
@@ -332,7 +327,7 @@ export class ZoneWriter {
     switch (r.status) {
       case 'loaded':
         this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, how === 'load' ? 'zone loaded' : how === 'transfer' ? 'zone transferred' : 'zone reloaded');
-        if (r.previousSerial !== null && !serialIncreased(r.previousSerial, r.serial)) {
+        if (r.previousSerial !== null && !serialGt(r.serial, r.previousSerial)) {
           this.#log.warn({ zone, serial: r.serial, previousSerial: r.previousSerial }, `zone content changed but its serial did not increase (${r.previousSerial} -> ${r.serial}): secondaries will not transfer it`);
         }
         if (zoneChannel.hasSubscribers) {

@@ -121,8 +121,6 @@ function corpus(): Case[] {
  * docs/differences.md. Everything else must match Knot exactly.
  */
 export const WHITELIST: Record<string, string> = {
-  'www.example.com A opcode NOTIFY': 'NOTIFY is not implemented yet: NOTIMP (RFC 1035 §4.1.1) where Knot refuses by ACL with NOTAUTH',
-  'www.example.com A opcode UPDATE': 'UPDATE is not implemented: NOTIMP (RFC 2136 §3.1 allows NOTIMP) where Knot refuses by ACL with NOTAUTH',
   'malformed qdcount2 one question': 'FORMERR (RFC 1035 §4.1.1) where Knot drops',
   'malformed header only': 'FORMERR (RFC 1035 §4.1.1) where Knot drops',
   'malformed truncated question': 'FORMERR (RFC 1035 §4.1.1) where Knot drops',

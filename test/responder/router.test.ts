@@ -11,17 +11,20 @@ const zones = fixtureZones();
 const UDP = fixedContext('udp', { address: '192.0.2.7', port: 4242 });
 const TCP = fixedContext('tcp');
 
-test('without handlers: NOTIFY/UPDATE NOTIMP (RD kept, CD clear), AXFR NOTIMP over UDP and NOTAUTH over TCP', () => {
+test('without handlers: NOTIFY/UPDATE NOTAUTH as Knot, other opcodes NOTIMP (RD kept, CD clear), AXFR NOTIMP over UDP and NOTAUTH over TCP', () => {
   const r = createResponder({ zones: () => zones });
   for (const op of [Opcode.NOTIFY, Opcode.UPDATE, 15]) {
-    const d = decode(r(buildQuery('www.example.com', 'A', { opcode: op, rd: true, cd: true }), UDP)!);
-    assert.equal(d.rcode, 'NOTIMP');
+    const d = decode(r(buildQuery('example.com', 'SOA', { opcode: op, rd: true, cd: true }), UDP)!);
+    assert.equal(d.rcode, op === 15 ? 'NOTIMP' : 'NOTAUTH');
     assert.ok(d.flags.includes('rd'));
-    assert.ok(!d.flags.includes('cd'), 'NOTIMP does not echo CD');
+    if (op === 15) assert.ok(!d.flags.includes('cd'), 'NOTIMP does not echo CD');
   }
   assert.equal(decode(r(buildQuery('example.com', 'AXFR'), UDP)!).rcode, 'NOTIMP');
   assert.equal(decode(r(buildQuery('example.com', 'AXFR'), TCP)!).rcode, 'NOTAUTH');
   assert.equal(decode(r(buildQuery('example.com', 'IXFR'), TCP)!).rcode, 'NOTAUTH');
+  // An UPDATE whose zone section is not one SOA question is FORMERR (RFC 2136 §3.1.1), as Knot answers.
+  assert.equal(decode(r(buildQuery('www.example.com', 'A', { opcode: Opcode.UPDATE }), UDP)!).rcode, 'FORMERR');
+  assert.equal(decode(r(buildQuery('www.example.com', 'A', { opcode: Opcode.NOTIFY }), UDP)!).rcode, 'NOTAUTH');
 });
 
 test('a QUERY with an answer record is FORMERR; QDCOUNT=0 with OPT gets FORMERR with OPT', () => {
