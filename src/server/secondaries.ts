@@ -3,6 +3,8 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import type { ZoneStatus } from '../control/types.ts';
+import { signRequest, tsigKey } from '../tsig/index.ts';
+import type { RequestSigner } from '../xfr/client.ts';
 import { NOTIFY_IN_CHANNEL } from '../xfr/events.ts';
 import type { NotifyInEvent } from '../xfr/events.ts';
 import { SecondaryScheduler } from '../xfr/secondary.ts';
@@ -20,6 +22,27 @@ export interface Secondaries {
   close(): Promise<void>;
 }
 
+/** TSIG for what we send to a remote that has a key (RFC 8945): each request signed, each answer message verified. */
+function signerFor(config: Config, remote: string): RequestSigner | null {
+  const keyName = config.remotes.find((r) => r.name === remote)?.key ?? null;
+  if (keyName === null) return null;
+  const spec = config.keys.find((k) => k.name === keyName);
+  if (!spec) return null;
+  const key = tsigKey(spec);
+  return {
+    sign: (request) => {
+      const { bytes, verifier } = signRequest(request, key, Date.now() / 1000);
+      return {
+        bytes,
+        verify: (b, m, spans) => {
+          const r = verifier.verify(b, m, spans);
+          return typeof r === 'string' ? r : r.error;
+        },
+      };
+    },
+  };
+}
+
 export function startSecondaries(config: Config, writer: ZoneWriter, log: Logger): Secondaries {
   let current = config;
   const scheduler = new SecondaryScheduler(config, {
@@ -31,7 +54,7 @@ export function startSecondaries(config: Config, writer: ZoneWriter, log: Logger
     },
     setExpired: (zone, expired) => writer.setExpired(zone, expired),
     soa: (zone) => writer.soa(zone),
-  }, log);
+  }, log, (remote) => signerFor(current, remote));
   scheduler.start();
   const isSecondary = (zone: string): boolean => current.zones.some((z) => z.name === zone.toLowerCase().replace(/\.?$/, '.') && z.role === 'secondary');
   return {

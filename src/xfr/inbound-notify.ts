@@ -2,8 +2,10 @@
 import type { Config } from '../config/load.ts';
 import type { Answer, QueryRouter, Request } from '../responder/index.ts';
 import { Flag, Opcode, Rcode, RRClass, RRType } from '../wire/constants.ts';
+import { Keyring, verifyRequest } from '../tsig/index.ts';
 import { encodeMessage } from '../wire/message.ts';
 import type { Message } from '../wire/message.ts';
+import { AccessControl } from './acl.ts';
 
 /** What the handler needs from the worker: the secondary zones, the checks, and the way to the main thread. */
 export interface NotifyDeps {
@@ -41,7 +43,8 @@ export function handleNotify(req: Request, deps: NotifyDeps): Answer {
   // Not a zone we are secondary for: NOTAUTH, as Knot answers (a NOTIFY is for a secondary, RFC 1996 §3.10).
   if (!deps.secondaryZones().has(zone)) return sign(answer(q, Rcode.NOTAUTH, false));
   const peer = req.ctx.peerAddress;
-  if (!deps.allows(zone, peer, v.kind === 'ok' ? v.key : null)) return sign(answer(q, Rcode.REFUSED, false));
+  // No ACL allows it: NOTAUTH, which is what Knot answers (measured with knotd 3.2: a NOTIFY no acl allows, like one for an unknown zone, gets NOTAUTH).
+  if (!deps.allows(zone, peer, v.kind === 'ok' ? v.key : null)) return sign(answer(q, Rcode.NOTAUTH, false));
   // RFC 1996 §3.7: an SOA in the answer section is a hint of the new serial (not trusted: the primary's SOA is queried).
   const soa = q.answers.find((r) => r.type === RRType.SOA && r.name.equals(question.name));
   let serial: number | null = null;
@@ -61,10 +64,17 @@ export function registerNotifyHandler(router: QueryRouter, deps: NotifyDeps): vo
 /** The worker's NOTIFY dependencies from its configuration; `forward` posts to the main thread. */
 export function workerNotifyDeps(config: Config, forward: NotifyDeps['forward']): NotifyDeps {
   const secondaries = new Set(config.zones.filter((z) => z.role === 'secondary').map((z) => z.name));
+  const keyring = new Keyring(config.keys);
+  const acl = new AccessControl(config);
   return {
     secondaryZones: () => secondaries,
-    verify: () => ({ kind: 'unsigned' }),
-    allows: () => true,
+    verify: (req) => {
+      const v = verifyRequest(req.bytes, req.message, req.spans, keyring, Date.now() / 1000);
+      if (v.kind === 'unsigned') return v;
+      if (v.kind === 'error') return { kind: 'error', answer: v.answer };
+      return { kind: 'ok', key: v.key.configName, sign: (a) => v.signer.sign(a) };
+    },
+    allows: (zone, peer, key) => acl.allows(zone, 'notify', peer, key),
     forward,
   };
 }

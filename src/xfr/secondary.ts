@@ -5,6 +5,7 @@ import type { Config } from '../config/load.ts';
 import { XFR_IN_CHANNEL } from './events.ts';
 import type { XfrInEvent } from './events.ts';
 import { Name } from '../wire/name.ts';
+import { serialGt } from '../wire/serial.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 import type { TransferData } from './build.ts';
 import { querySoa, soaField, soaSerial, transfer, XfrError } from './client.ts';
@@ -72,12 +73,6 @@ interface Entry {
   lastCheckAt: number;
   lastTransfer: SecondaryStatus['lastTransfer'];
   closed: boolean;
-}
-
-/** RFC 1982 §3.2: true when `a` is greater than `b`. */
-function serialGt(a: number, b: number): boolean {
-  const d = (a - b) >>> 0;
-  return d !== 0 && d < 0x80000000;
 }
 
 function clampMs(seconds: number): number {

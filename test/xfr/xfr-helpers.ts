@@ -203,7 +203,7 @@ export function axfrLines(port: number, zone: string, tsig: boolean): string[] {
   if (tsig) args.unshift('-y', `${KEY.algorithm}:${KEY.name}:${KEY.secret}`);
   const r = spawnSync('kdig', args, { encoding: 'utf8', timeout: 15_000 });
   if (r.status !== 0) throw new Error(`kdig: ${r.stdout}${r.stderr}`);
-  const lines = recordLines(r.stdout.split('\n').filter((l) => !l.startsWith(';')).join('\n'), zone);
+  const lines = recordLines(r.stdout.split('\n').filter((l) => !l.startsWith(';') && !/\sTSIG\s/.test(l)).join('\n'), zone);
   // AXFR carries the SOA first and last: keep one.
   const seen = new Set<string>();
   return lines.filter((l) => (/\tsoa\t/.test(l) ? (seen.has(l) ? false : (seen.add(l), true)) : true));
