@@ -18,5 +18,9 @@ export const METRICS = {
   rss: { name: 'dunlin_process_resident_memory_bytes', help: 'Resident memory of each server process (VmRSS).' },
   tcpSockets: { name: 'dunlin_process_tcp_sockets', help: 'TCP sockets each server process holds, by kernel state (from /proc/net/tcp*); CLOSE_WAIT that stays above 0 is a leak.' },
   orphanSockets: { name: 'dunlin_tcp_orphan_sockets', help: 'Sockets on the listening ports that no process holds any more, by kernel state (TIME_WAIT is normal).' },
+  xfrIn: { name: 'dunlin_xfr_in_total', help: 'Inbound zone transfers (secondary zones), by zone, kind (axfr, ixfr) and result (ok, failed).' },
+  xfrInDuration: { name: 'dunlin_xfr_in_duration_seconds', help: 'Duration of inbound zone transfers, from the request to the new version served (or the failure), by kind.' },
+  xfrInBytes: { name: 'dunlin_xfr_in_bytes_total', help: 'Octets received in inbound zone transfers, by zone and kind.' },
+  notifyIn: { name: 'dunlin_notify_received_total', help: 'NOTIFY messages accepted for secondary zones (ACL and TSIG passed), by zone.' },
   scrapeWorkers: { name: 'dunlin_metrics_workers_reporting', help: 'Workers that answered this scrape.' },
 } as const;

@@ -469,10 +469,11 @@ class Primary {
     }
     if (c.metrics.listen !== null) {
       try {
-        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics, registerZoneStateMetrics } = await import('../metrics/index.ts');
+        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics, registerZoneStateMetrics, registerXfrInMetrics } = await import('../metrics/index.ts');
         // The zone gauges live here, where zones are built; the threads contribute query and connection metrics.
         const own = createWorkerRegistry();
         registerZoneStateMetrics(own.registry, () => this.#writer.status());
+        const stopXfrIn = registerXfrInMetrics(own.registry);
         const srv = await startMetricsServer({
           listen: formatAddress(c.metrics.listen),
           log: this.#log,
@@ -481,7 +482,10 @@ class Primary {
           local: own.registry,
           ...(c.metrics.token !== null ? { token: c.metrics.token } : {}),
         });
-        this.#closers.push(() => srv.close().then(() => own.dispose()));
+        this.#closers.push(() => srv.close().then(() => {
+          stopXfrIn();
+          own.dispose();
+        }));
       } catch (err) {
         return err instanceof Error ? err.message : String(err);
       }
