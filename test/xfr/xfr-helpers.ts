@@ -138,12 +138,16 @@ export function knotc(d: Daemon, ...args: string[]): string {
   return r.stdout;
 }
 
-/** Starts nsd as the primary of `zone`, allowing AXFR to 127.0.0.1 (TSIG-signed when `tsig`). */
-export async function startNsdPrimary(opts: { zone: string; text: string; tsig: boolean; notifyPort?: number }): Promise<Daemon> {
+/**
+ * Starts nsd as the primary of `zone` (file text), allowing AXFR to 127.0.0.1 (TSIG-signed when
+ * `tsig`), or, with `primaryPort`, as a secondary transferring it from 127.0.0.1@primaryPort.
+ */
+export async function startNsdPrimary(opts: { zone: string; text: string; tsig: boolean; notifyPort?: number; primaryPort?: number; port?: number }): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'dunlin-nsdp-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const file = join(dir, `${opts.zone}.zone`);
-  writeFileSync(file, opts.text);
+  if (opts.primaryPort === undefined) writeFileSync(file, opts.text);
+  const k = opts.tsig ? KEY.name : 'NOKEY';
   const key = opts.tsig ? ['key:', `  name: ${KEY.name}`, `  algorithm: ${KEY.algorithm}`, `  secret: "${KEY.secret}"`] : [];
   const conf = [
     'server:',
@@ -153,6 +157,7 @@ export async function startNsdPrimary(opts: { zone: string; text: string; tsig: 
     `  zonesdir: "${dir}"`,
     `  pidfile: "${join(dir, 'nsd.pid')}"`,
     `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
+    `  xfrdir: "${dir}"`,
     `  zonelistfile: "${join(dir, 'zone.list')}"`,
     `  database: ""`,
     `  username: ""`,
@@ -165,7 +170,9 @@ export async function startNsdPrimary(opts: { zone: string; text: string; tsig: 
     'zone:',
     `  name: ${opts.zone}`,
     `  zonefile: "${file}"`,
-    `  provide-xfr: 127.0.0.1 ${opts.tsig ? KEY.name : 'NOKEY'}`,
+    ...(opts.primaryPort === undefined
+      ? [`  provide-xfr: 127.0.0.1 ${k}`]
+      : [`  request-xfr: 127.0.0.1@${opts.primaryPort} ${k}`, `  allow-notify: 127.0.0.1 ${k}`]),
     ...(opts.notifyPort !== undefined ? [`  notify: 127.0.0.1@${opts.notifyPort} ${opts.tsig ? KEY.name : 'NOKEY'}`] : []),
     '',
   ].join('\n');
@@ -182,7 +189,8 @@ export async function startNsdPrimary(opts: { zone: string; text: string; tsig: 
     stderr: () => err,
   };
   try {
-    await waitFor(async () => typeof (await soaSerialAt(port, opts.zone)) === 'number', 10_000, 100);
+    // A secondary may have nothing to serve yet: then any answer (SERVFAIL) shows it is up.
+    await waitFor(async () => (opts.primaryPort === undefined ? typeof (await soaSerialAt(port, opts.zone)) === 'number' : (await soaSerialAt(port, opts.zone)) !== null), 10_000, 100);
   } catch {
     await d.stop();
     throw new Error(`nsd did not serve ${opts.zone}:\n${err}`);
