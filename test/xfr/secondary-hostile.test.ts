@@ -23,7 +23,7 @@ const rr = (owner: string, type: number, text: string): ResourceRecord => {
 };
 const soa = (serial: number): ResourceRecord => rr('@', RRType.SOA, `ns1 hostmaster ${serial} 3600 600 86400 300`);
 
-type Mode = 'good' | 'garbage' | 'close-mid' | 'stall-mid' | 'too-many' | 'bad-zone' | 'wrong-id';
+type Mode = 'good' | 'garbage' | 'close-mid' | 'stall-mid' | 'too-many' | 'bad-zone' | 'wrong-id' | 'ixfr';
 
 function reply(q: Message, answers: ResourceRecord[], id = q.id): Uint8Array {
   return encodeMessage({ id, flags: 0x8400, opcode: 0, rcode: 0, questions: q.questions, answers, authority: [], additional: [], edns: null });
@@ -76,6 +76,15 @@ async function hostilePrimary(): Promise<{ port: number; set: (serial: number, m
         case 'bad-zone':
           // A CNAME and other data at one name (RFC 1034 §3.6.2): fails the zone checks in the build.
           s.end(framed(reply(q, [soa(serial), ...body, rr('www', RRType.CNAME, 'ns1'), soa(serial)])));
+          break;
+        case 'ixfr':
+          // Two changes from serial - 2 (RFC 1995 §4), across two messages; AXFR gets the whole zone.
+          if (q.questions[0]?.type !== RRType.IXFR) {
+            s.end(framed(reply(q, [soa(serial), ...body, soa(serial)])));
+            break;
+          }
+          s.write(framed(reply(q, [soa(serial), soa(serial - 2), rr('www', RRType.A, `192.0.2.${(serial - 2) % 250}`), soa(serial - 1), rr('mid', RRType.A, '192.0.2.7')])));
+          s.end(framed(reply(q, [soa(serial - 1), rr('mid', RRType.A, '192.0.2.7'), soa(serial), body[2]!, rr('new', RRType.A, '192.0.2.8'), soa(serial)])));
           break;
         case 'wrong-id':
           s.end(framed(reply(q, [soa(serial), ...body, soa(serial)], (q.id + 1) & 0xffff)));
@@ -150,6 +159,15 @@ test('secondary: a hostile primary never changes the served version, and every f
     p.set(3, 'good');
     await controlRequest(dunlin.controlSocket, 'reload', { args: { zone: ZONE }, timeoutMs: 5000 });
     await waitSerial(port, ZONE, 3);
+
+    // An incremental answer with two changes (3 -> 4 -> 5) is applied as IXFR.
+    p.set(5, 'ixfr');
+    await controlRequest(dunlin.controlSocket, 'reload', { args: { zone: ZONE }, timeoutMs: 5000 });
+    await waitSerial(port, ZONE, 5);
+    const applied = await dunlin.waitForLog((l) => l['msg'] === 'zone transfer applied' && l['serial'] === 5);
+    assert.equal(applied['kind'], 'ixfr');
+    assert.equal(applied['changesets'], 2);
+    assert.equal(applied['records'], 5, 'SOA, NS, ns1 A, www A, new A');
   } finally {
     await dunlin.stop();
     await p.close();
