@@ -1,8 +1,9 @@
 // Dunlin as a secondary when its primary goes away: SERVFAIL after the SOA expire, recovery when the primary is back, and a restart that serves the persisted copy before the primary answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { startServer, tempDir } from '../helpers/harness.ts';
+import { MAIN, startServer, tempDir } from '../helpers/harness.ts';
 import { freePort, soaSerialAt, startKnotPrimary, waitSerial } from './xfr-helpers.ts';
 
 const ZONE = 'expire.test';
@@ -30,6 +31,12 @@ test('secondary: SERVFAIL after expire without its primary, served again when it
     await waitSerial(port, ZONE, 'SERVFAIL', 15_000);
     assert.ok(Date.now() - t0 <= 9_000, `expired within the SOA expire (6 s) after the last refresh, took ${Date.now() - t0} ms`);
     await dunlin.waitForLog((l) => l['msg'] === 'secondary zone expired: no successful refresh within its SOA expire');
+    const cli = spawnSync(process.execPath, [MAIN, 'zone', 'status', ZONE, '--socket', dunlin.controlSocket], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(cli.status, 1, 'an expired zone is a failing zone for `zone status`');
+    assert.match(cli.stdout, /role: +secondary/);
+    assert.match(cli.stdout, /EXPIRED: answered SERVFAIL/);
+    assert.match(cli.stdout, /refresh error: p 127\.0\.0\.1:\d+: /);
+    assert.match(cli.stdout, /transfer: +axfr from p 127\.0\.0\.1:\d+ at \S+: ok, 4 records/);
 
     knot = await startKnotPrimary({ zone: ZONE, text: TEXT, notifyPort: port, tsig: false, port: knotPort, dir: knotDir });
     await waitSerial(port, ZONE, 7, 15_000);
