@@ -20,12 +20,12 @@ const MAX_PROBLEMS = 100;
  * Writes a version as a master file the crash-safe way: a temporary file next to it, fsync,
  * rename over the old copy, fsync of the directory (so the rename itself survives a crash).
  */
-function persist(zone: Zone, file: string): void {
+function persist(text: Iterable<string>, file: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
-    for (const text of zoneText(zone)) writeSync(fd, text, null, 'latin1');
+    for (const chunk of text) writeSync(fd, chunk, null, 'latin1');
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -58,7 +58,8 @@ function runTransfer(job: LoadJob): { reply: LoadReply; built: Zone | null; chan
     return failed(err instanceof Error ? err.message : String(err));
   }
   try {
-    persist(b.zone, job.file);
+    // AXFR: the text that was parsed; IXFR: the new version printed.
+    persist(b.text !== null ? [b.text] : zoneText(b.zone), job.file);
   } catch (err) {
     return failed(`cannot write the zone copy ${job.file}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,5 +1,5 @@
 // Owns turning the messages of a received transfer into a zone version (AXFR: the whole zone through the zone-file checks; IXFR: the changes applied to the served version) and the master file text of a version.
-import { diffZones, HISTORY_DEFAULTS, loadZoneFromRecords, updateZone, ZoneUpdateError } from '../store/index.ts';
+import { diffZones, HISTORY_DEFAULTS, loadZoneIntoStore, updateZone, ZoneUpdateError } from '../store/index.ts';
 import type { Changeset, Zone } from '../store/index.ts';
 import { RRType } from '../wire/constants.ts';
 import { decodeMessage } from '../wire/message.ts';
@@ -22,6 +22,8 @@ export interface TransferBuild {
   /** From the previous version to this one; null without a previous version or when too large to keep. */
   readonly changeset: Changeset | null;
   readonly warnings: readonly string[];
+  /** AXFR: the zone as master-file text (what was parsed), to persist as is; null for IXFR. */
+  readonly text: string | null;
 }
 
 const MAX_PROBLEMS = 100;
@@ -38,22 +40,47 @@ function answers(messages: readonly Uint8Array[]): ResourceRecord[] {
 }
 
 /**
+ * AXFR (RFC 5936 §2.2: the SOA first and last, the last the same record again): the records as
+ * master-file text, parsed by the zone-file path (the same checks as a zone file, and its compact
+ * table rather than one object per record); the text is what the copy on disk holds.
+ */
+function buildAxfr(origin: Name, messages: readonly Uint8Array[], previous: Zone | null, maxRecords: number, source: string): TransferBuild {
+  const parts: string[] = [`; ${origin.toText()} transferred by dunlin (${source})\n`];
+  let count = 0;
+  let first: ResourceRecord | null = null;
+  let last: ResourceRecord | null = null;
+  for (let m = 0; m < messages.length; m++) {
+    const rrs = decodeMessage(messages[m]!).answers;
+    let chunk = '';
+    for (let i = 0; i < rrs.length; i++) {
+      const rr = rrs[i]!;
+      first ??= rr;
+      last = rr;
+      // The closing SOA repeats the first: not part of the zone.
+      if (m === messages.length - 1 && i === rrs.length - 1) break;
+      chunk += recordToText(rr) + '\n';
+      if (++count > maxRecords) throw new Error(`zone has more than xfr.max_records (${maxRecords}) records`);
+    }
+    parts.push(chunk);
+  }
+  const isSoa = (rr: ResourceRecord | null): boolean => rr !== null && rr.type === RRType.SOA && rr.name.equals(origin);
+  if (count < 1 || !isSoa(first) || !isSoa(last)) throw new Error('transfer does not begin and end with the SOA');
+  const text = parts.join('');
+  const r = loadZoneIntoStore(source, origin, { readFile: () => text });
+  if (r.zone === null) throw new Error(r.errors.slice(0, 1).map(formatProblem)[0] ?? 'the transferred zone does not pass the zone checks');
+  const changeset = previous ? diffZones(previous, r.zone, HISTORY_DEFAULTS.maxRecords) : null;
+  return { zone: r.zone, changeset, warnings: r.warnings.slice(0, MAX_PROBLEMS).map(formatProblem), text };
+}
+
+/**
  * Builds the version a transfer describes, or throws an Error naming the problem (the served
  * version is never touched: a failed build is simply dropped).
  */
 export function buildTransfer(origin: Name, kind: 'axfr' | 'ixfr', messages: readonly Uint8Array[], previous: Zone | null, maxRecords: number, source: string): TransferBuild {
+  if (kind === 'axfr') return buildAxfr(origin, messages, previous, maxRecords, source);
   const rrs = answers(messages);
   const isSoa = (rr: ResourceRecord): boolean => rr.type === RRType.SOA && rr.name.equals(origin);
   if (rrs.length < 2 || !isSoa(rrs[0]!) || !isSoa(rrs.at(-1)!)) throw new Error('transfer does not begin and end with the SOA');
-  if (kind === 'axfr') {
-    // RFC 5936 §2.2: the SOA first and last; the last is the same record again.
-    const records = rrs.slice(0, -1);
-    if (records.length > maxRecords) throw new Error(`zone has ${records.length} records, over xfr.max_records (${maxRecords})`);
-    const r = loadZoneFromRecords(origin, records, source);
-    if (r.zone === null) throw new Error(r.errors.slice(0, 1).map(formatProblem)[0] ?? 'the transferred zone does not pass the zone checks');
-    const changeset = previous ? diffZones(previous, r.zone, HISTORY_DEFAULTS.maxRecords) : null;
-    return { zone: r.zone, changeset, warnings: r.warnings.slice(0, MAX_PROBLEMS).map(formatProblem) };
-  }
   if (previous === null) throw new Error('incremental transfer without a version to apply it to');
   // RFC 1995 §4: SOA(new), then per change: SOA(old) removed... SOA(new) added..., and SOA(new) last.
   const newSoa = rrs[0]!;
@@ -84,7 +111,7 @@ export function buildTransfer(origin: Name, kind: 'axfr' | 'ixfr', messages: rea
   try {
     const { zone, changeset } = u.commit();
     if (zone.recordCount > maxRecords) throw new Error(`zone has ${zone.recordCount} records, over xfr.max_records (${maxRecords})`);
-    return { zone, changeset, warnings: [] };
+    return { zone, changeset, warnings: [], text: null };
   } catch (err) {
     if (err instanceof ZoneUpdateError) throw new Error(`IXFR result fails the zone checks: ${err.message}`);
     throw err;

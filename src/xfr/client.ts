@@ -6,6 +6,9 @@ import { Flag, Opcode, Rcode, RRClass, RRType } from '../wire/constants.ts';
 import { decodeMessage, encodeMessage, newMessageSpans } from '../wire/message.ts';
 import type { Message, MessageSpans } from '../wire/message.ts';
 import type { Name } from '../wire/name.ts';
+import { readU16, readU32 } from '../wire/bytes.ts';
+import { skipName } from '../wire/query.ts';
+import { Reader } from '../wire/reader.ts';
 import type { ResourceRecord } from '../wire/record.ts';
 
 /** Where a primary listens. */
@@ -220,6 +223,75 @@ export function tcpExchange(bytes: Uint8Array, to: Endpoint, opts: ClientOptions
   });
 }
 
+/** One transfer message as the main thread needs it: header, question, the apex SOAs among the answers, and the additional section decoded (for TSIG). */
+interface Scanned {
+  /** A Message with questions and additional records only (answers are not decoded: the loader thread does that). */
+  readonly message: Message;
+  readonly spans: MessageSpans;
+  readonly answerCount: number;
+  /** Answer index -> SOA serial, for the SOA records owned by the zone apex. */
+  readonly soas: Map<number, number>;
+}
+
+/**
+ * Walks a transfer message without building a record object per answer (a 1M-record AXFR would
+ * otherwise cost the main thread seconds of decoding): bounds, classes and the apex SOAs are
+ * checked here; the loader thread decodes the records when it builds the version.
+ */
+function scan(bytes: Uint8Array, zone: Name): Scanned {
+  try {
+    const r = new Reader(bytes);
+    const id = r.u16();
+    const flags = r.u16();
+    const qd = r.u16();
+    const an = r.u16();
+    const ns = r.u16();
+    const ar = r.u16();
+    const questions: Message['questions'] = [];
+    for (let i = 0; i < qd; i++) {
+      const name = r.name(true);
+      questions.push({ name, type: r.u16(), class: r.u16() });
+    }
+    const soas = new Map<number, number>();
+    for (let i = 0; i < an + ns; i++) {
+      const at = r.pos;
+      const p = skipName(bytes, at);
+      if (p < 0 || p + 10 > bytes.length) throw new XfrError('malformed answer: a record runs past the end of the message');
+      const type = readU16(bytes, p);
+      const cls = readU16(bytes, p + 2);
+      const end = p + 10 + readU16(bytes, p + 8);
+      if (end > bytes.length) throw new XfrError('malformed answer: RDLENGTH runs past the end of the message');
+      if (type === RRType.TSIG || type === RRType.OPT) throw new XfrError(`malformed answer: ${type === RRType.TSIG ? 'TSIG' : 'OPT'} outside the additional section`);
+      if (i < an) {
+        if (cls !== RRClass.IN) throw new XfrError(`record of class ${cls} in the transfer`);
+        if (type === RRType.SOA && end - p - 10 >= 22 && new Reader(bytes, at).name(true).equals(zone)) soas.set(i, readU32(bytes, end - 20));
+      }
+      r.pos = end;
+    }
+    const additional: Message['additional'] = [];
+    const spans = newMessageSpans();
+    for (let i = 0; i < ar; i++) {
+      const at = r.pos;
+      const name = r.name(true);
+      const type = r.u16();
+      const cls = r.u16();
+      const ttl = r.u32();
+      const len = r.u16();
+      if (len > r.remaining) throw new XfrError('malformed answer: RDLENGTH runs past the end of the message');
+      const rdata = r.copy(len);
+      if (type === RRType.OPT) continue;
+      additional.push({ name, type, class: cls, ttl, rdata });
+      spans.additional.push({ start: at, end: r.pos });
+    }
+    if (r.remaining > 0) throw new XfrError('malformed answer: octets after the last record');
+    const message: Message = { id, flags, opcode: (flags >>> 11) & 0xf, rcode: flags & 0xf, questions, answers: [], authority: [], additional, edns: null };
+    return { message, spans, answerCount: an, soas };
+  } catch (err) {
+    if (err instanceof XfrError) throw err;
+    throw new XfrError(`malformed answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** What a transfer brought: the messages as received (the loader thread decodes them again to build), or the news that we are current. */
 export type TransferResult =
   | { readonly kind: 'current'; readonly serial: number }
@@ -246,8 +318,7 @@ export async function transfer(zone: Name, to: Endpoint, current: ResourceRecord
   let unsignedRun = 0;
   let result: TransferResult | null = null;
   const { bytes } = await tcpExchange(signed ? signed.bytes : q.bytes, to, opts, (msg) => {
-    const spans = newMessageSpans();
-    const m = decodeOrThrow(msg, spans);
+    const { message: m, spans, answerCount, soas } = scan(msg, zone);
     const bad = mismatch(m, q.id, zone, qtype, messages.length === 0);
     if (bad !== null) throw new XfrError(bad);
     if (m.rcode !== Rcode.NOERROR) throw new XfrError(`${current ? 'IXFR' : 'AXFR'} answered ${rcodeText(m.rcode)}`, m.rcode);
@@ -256,30 +327,28 @@ export async function transfer(zone: Name, to: Endpoint, current: ResourceRecord
     // RFC 8945 §5.3.1: at most 99 unsigned messages between two signed ones.
     unsignedRun = lastSigned ? 0 : unsignedRun + 1;
     if (verify !== null && (messages.length === 0 ? !lastSigned : unsignedRun > 99)) throw new XfrError('TSIG: answer messages are not signed');
-    if (m.answers.length === 0) throw new XfrError('a transfer message without records');
+    if (answerCount === 0) throw new XfrError('a transfer message without records');
     messages.push(msg);
-    records += m.answers.length;
+    records += answerCount;
     if (records > opts.maxRecords + 2 * changesets + 2) throw new XfrError(`transfer exceeds xfr.max_records (${opts.maxRecords})`);
-    for (let i = 0; i < m.answers.length; i++) {
-      const rr = m.answers[i]!;
+    for (let i = 0; i < answerCount; i++) {
       if (mode === 'done') throw new XfrError('records after the closing SOA');
-      if (rr.class !== RRClass.IN) throw new XfrError(`record of class ${rr.class} in the transfer`);
-      if (!rr.name.isSubdomainOf(zone)) throw new XfrError(`${rr.name.toText()} is outside the zone`);
-      const isSoa = rr.type === RRType.SOA && rr.name.equals(zone);
+      const serial = soas.get(i);
+      const isSoa = serial !== undefined;
       if (mode === 'start') {
         if (!isSoa) throw new XfrError('the transfer does not start with the SOA');
-        newSerial = soaSerial(rr.rdata);
+        newSerial = serial;
         // IXFR: one SOA alone in the first message means "you are current" (or "ask AXFR") (RFC 1995 §4).
-        if (current && m.answers.length === 1 && messages.length === 1) {
+        if (current && answerCount === 1 && messages.length === 1) {
           mode = 'done';
-          result = { kind: 'current', serial: newSerial };
+          result = { kind: 'current', serial };
           break;
         }
         mode = 'axfr';
         continue;
       }
       if (mode === 'axfr') {
-        if (current && records - m.answers.length + i === 1) {
+        if (current && records - answerCount + i === 1) {
           // The second record: an SOA starts the incremental form (RFC 1995 §4).
           if (isSoa) {
             mode = 'ixfr-add';
@@ -287,14 +356,13 @@ export async function transfer(zone: Name, to: Endpoint, current: ResourceRecord
           } else continue;
         } else {
           if (isSoa) {
-            if (soaSerial(rr.rdata) !== newSerial) throw new XfrError('the closing SOA differs from the first');
+            if (serial !== newSerial) throw new XfrError('the closing SOA differs from the first');
             mode = 'done';
           }
           continue;
         }
       }
       if (!isSoa) continue;
-      const serial = soaSerial(rr.rdata);
       if (mode === 'ixfr-add') {
         // In an add section (or right after the first SOA), an SOA either ends the transfer or opens the next change.
         if (serial === newSerial && changesets > 0) {
