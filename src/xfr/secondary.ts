@@ -1,5 +1,6 @@
 // Owns the secondary zones' refresh in the main thread: SOA refresh/retry/expire timers with jitter, NOTIFY-triggered checks, primaries tried in order, IXFR then AXFR, expiry to SERVFAIL.
 import diagnostics from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import { XFR_IN_CHANNEL } from './events.ts';
@@ -52,6 +53,8 @@ const NO_COPY_RETRY_MS = 2_000;
 const NO_COPY_MAX_MS = 300_000;
 /** NOTIFY-triggered checks of one zone at most this often (a NOTIFY flood costs one SOA query per second). */
 const NOTIFY_MIN_GAP_MS = 1_000;
+/** Refreshes (SOA check and transfer) running at once; the others wait their turn (a server with 1000 secondary zones starts 1000 checks at once otherwise: descriptors and primaries' load). */
+const MAX_CONCURRENT_REFRESHES = 8;
 
 const xfrIn = diagnostics.channel(XFR_IN_CHANNEL);
 
@@ -100,6 +103,9 @@ export class SecondaryScheduler {
   readonly #signerFor: SignerFor;
   readonly #entries = new Map<string, Entry>();
   readonly #abort = new AbortController();
+  /** Zones whose refresh is due but waits for a free slot, in order (at most one entry per zone). */
+  readonly #waiting: Entry[] = [];
+  #active = 0;
   #closed = false;
 
   constructor(config: Config, host: SecondaryHost, log: Logger, signerFor: SignerFor = () => null) {
@@ -107,6 +113,8 @@ export class SecondaryScheduler {
     this.#host = host;
     this.#log = log;
     this.#signerFor = signerFor;
+    // Every exchange in progress listens on the one signal (bounded by MAX_CONCURRENT_REFRESHES).
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Starts the timers of every secondary zone: each checks its primaries at once (a copy loaded from disk is served meanwhile). */
@@ -163,6 +171,7 @@ export class SecondaryScheduler {
     this.#abort.abort();
     const running = [...this.#entries.values()].map((e) => e.running).filter((p): p is Promise<void> => p !== null);
     for (const key of [...this.#entries.keys()]) this.#remove(key);
+    this.#waiting.length = 0;
     await Promise.allSettled(running);
   }
 
@@ -185,6 +194,8 @@ export class SecondaryScheduler {
     const e = this.#entries.get(key);
     if (!e) return;
     e.closed = true;
+    const w = this.#waiting.indexOf(e);
+    if (w >= 0) this.#waiting.splice(w, 1);
     if (e.timer) clearTimeout(e.timer);
     if (e.expiryTimer) clearTimeout(e.expiryTimer);
     e.timer = e.expiryTimer = null;
@@ -197,16 +208,30 @@ export class SecondaryScheduler {
     e.nextRefresh = Date.now() + ms;
     e.timer = setTimeout(() => {
       e.timer = null;
-      if (e.running) return;
+      if (e.running || this.#waiting.includes(e)) return;
+      this.#waiting.push(e);
+      this.#next();
+    }, ms);
+    e.timer.unref();
+  }
+
+  /** Starts waiting refreshes while fewer than MAX_CONCURRENT_REFRESHES run. */
+  #next(): void {
+    while (this.#active < MAX_CONCURRENT_REFRESHES && !this.#closed) {
+      const e = this.#waiting.shift();
+      if (!e) return;
+      if (e.closed || e.running) continue;
+      this.#active++;
       e.running = this.#refresh(e).finally(() => {
+        this.#active--;
         e.running = null;
         if (e.again && !e.closed) {
           e.again = false;
           this.#schedule(e, Math.max(0, e.lastCheckAt + NOTIFY_MIN_GAP_MS - Date.now()));
         }
+        this.#next();
       });
-    }, ms);
-    e.timer.unref();
+    }
   }
 
   #setExpiry(e: Entry, soa: ResourceRecord): void {

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { controlRequest } from '../../src/control/client.ts';
 import { RRType } from '../../src/wire/constants.ts';
 import { decodeMessage, encodeMessage } from '../../src/wire/message.ts';
@@ -21,7 +23,8 @@ const rr = (owner: string, type: number, text: string): ResourceRecord => {
   if (!r.records[0]) throw new Error(r.errors.map((e) => e.message).join('; '));
   return r.records[0];
 };
-const soa = (serial: number): ResourceRecord => rr('@', RRType.SOA, `ns1 hostmaster ${serial} 3600 600 86400 300`);
+let refreshSeconds = 3600;
+const soa = (serial: number): ResourceRecord => rr('@', RRType.SOA, `ns1 hostmaster ${serial} ${refreshSeconds} 1 86400 300`);
 
 type Mode = 'good' | 'garbage' | 'close-mid' | 'stall-mid' | 'too-many' | 'bad-zone' | 'wrong-id' | 'ixfr';
 
@@ -37,8 +40,9 @@ function framed(msg: Uint8Array): Buffer {
 }
 
 /** A primary that answers SOA over UDP with `serial` and transfers over TCP as `mode` says. */
-async function hostilePrimary(): Promise<{ port: number; set: (serial: number, mode: Mode) => void; close: () => Promise<void>; connections: () => number }> {
+async function hostilePrimary(refresh = 3600): Promise<{ port: number; set: (serial: number, mode: Mode) => void; close: () => Promise<void>; connections: () => number; soaQueries: () => number }> {
   let serial = 1;
+  let soaQueries = 0;
   let mode: Mode = 'good';
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -92,12 +96,14 @@ async function hostilePrimary(): Promise<{ port: number; set: (serial: number, m
       }
     });
   });
+  refreshSeconds = refresh;
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
   const port = (tcp.address() as net.AddressInfo).port;
   const udp = dgram.createSocket('udp4');
   udp.on('message', (m, rinfo) => {
     try {
       const q = decodeMessage(new Uint8Array(m));
+      soaQueries++;
       udp.send(reply(q, [soa(serial)]), rinfo.port, rinfo.address);
     } catch {
       // not a query: ignored
@@ -114,6 +120,7 @@ async function hostilePrimary(): Promise<{ port: number; set: (serial: number, m
       mode = m;
     },
     connections: () => connections,
+    soaQueries: () => soaQueries,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
@@ -170,6 +177,30 @@ test('secondary: a hostile primary never changes the served version, and every f
     assert.equal(applied['records'], 5, 'SOA, NS, ns1 A, www A, new A');
   } finally {
     await dunlin.stop();
+    await p.close();
+  }
+});
+
+test('secondary: a zone removed by a configuration reload stops its refresh timers; shutdown leaves none behind', { timeout: 60_000 }, async () => {
+  // SOA refresh 1 s: the zone is checked about every second while configured.
+  const p = await hostilePrimary(1);
+  const zones = (withZone: boolean): string => ['remotes:', '  - name: p', `    address: 127.0.0.1:${p.port}`, 'zones:', ...(withZone ? [`  - name: ${ZONE}`, '    primaries: [p]'] : ['  []']), ''].join('\n');
+  const dunlin = await startServer({ config: zones(true) });
+  try {
+    await waitSerial(dunlin.udp4.port, ZONE, 1);
+    const before = p.soaQueries();
+    await waitFor(() => p.soaQueries() >= before + 2, 10_000);
+    writeFileSync(join(dunlin.dir, 'dunlin.yaml'), zones(false));
+    dunlin.signal('SIGHUP');
+    await dunlin.waitForLog((l) => l['msg'] === 'zone removed');
+    await new Promise((r) => setTimeout(r, 500));
+    const after = p.soaQueries();
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(p.soaQueries(), after, 'no SOA query after the zone was removed');
+    assert.equal(await soaSerialAt(dunlin.udp4.port, ZONE), 'REFUSED', 'the zone is no longer served');
+  } finally {
+    const st = await dunlin.stop();
+    assert.ok(st.ms < 5_000, `shutdown with refresh timers took ${st.ms} ms`);
     await p.close();
   }
 });
