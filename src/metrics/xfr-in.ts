@@ -1,8 +1,8 @@
 // Owns the secondary-side transfer metrics of the main thread: inbound transfers by kind and result, their durations and bytes, and NOTIFY received, fed by the xfr diagnostics channels.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { NOTIFY_IN_CHANNEL, XFR_IN_CHANNEL } from '../xfr/events.ts';
-import type { NotifyInEvent, XfrInEvent } from '../xfr/events.ts';
+import { NOTIFY_IN_CHANNEL, XFR_IN_CHANNEL } from '../xfr/secondary-events.ts';
+import type { NotifyInEvent, XfrInEvent } from '../xfr/secondary-events.ts';
 import { METRICS } from './names.ts';
 
 function isXfrIn(m: unknown): m is XfrInEvent {

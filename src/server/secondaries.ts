@@ -5,8 +5,8 @@ import type { Config } from '../config/load.ts';
 import type { ZoneStatus } from '../control/types.ts';
 import { signRequest, tsigKey } from '../tsig/index.ts';
 import type { RequestSigner } from '../xfr/client.ts';
-import { NOTIFY_IN_CHANNEL } from '../xfr/events.ts';
-import type { NotifyInEvent } from '../xfr/events.ts';
+import { NOTIFY_IN_CHANNEL } from '../xfr/secondary-events.ts';
+import type { NotifyInEvent } from '../xfr/secondary-events.ts';
 import { SecondaryScheduler } from '../xfr/secondary.ts';
 import type { ZoneWriter } from './zone-writer.ts';
 
