@@ -278,8 +278,9 @@ export class ZoneWriter {
         this.#log.info({ zone: s.spec.name, file: s.spec.file }, 'secondary zone has no copy yet: waiting for the first transfer');
         continue;
       }
+      // The loader gives way to the serving threads while they serve a version of this zone; a first transfer (nothing served yet) runs at full priority, as startup loads do.
       const reply = await this.#loader.load(
-        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what !== 'load', previous, ...(transfer ? { transfer } : {}) },
+        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload' || (what === 'transfer' && previous !== null), previous, ...(transfer ? { transfer } : {}) },
         (cs) => this.#record(s, previous, cs),
       );
       const r = this.#apply(s, reply);
