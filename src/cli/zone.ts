@@ -5,7 +5,8 @@ import { exitCodes, parseControlArgs, request, socketOptionsHelp } from './contr
 const usage = (): string => `usage: dunlin zone status [ZONE] [--config FILE | --socket PATH] [--json]
 
 Shows every configured zone (or ZONE): the serial served, the source file, when that version was
-loaded, and the result of the last load or reload, with its problems as file:line:col.
+loaded, and the result of the last load or reload, with its problems as file:line:col. A secondary
+zone also shows its last and next refresh, its expiry and its last transfer.
 
 ${socketOptionsHelp()}
 
@@ -14,7 +15,7 @@ ${exitCodes('a zone shown is not served (or its last load failed) or ZONE is not
 const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 function failing(z: ZoneStatus): boolean {
-  return z.loadedAt === null || z.last?.status === 'failed';
+  return z.loadedAt === null || z.last?.status === 'failed' || z.secondary?.expired === true;
 }
 
 function render(z: ZoneStatus): string {
@@ -29,6 +30,14 @@ function render(z: ZoneStatus): string {
   } else lines.push(`  last:      ${last.status}`);
   if (z.journal) lines.push(`  journal:   ${z.journal.depth} changeset${z.journal.depth === 1 ? '' : 's'}, ${z.journal.bytes} bytes`);
   for (const n of z.notified ?? []) lines.push(`  notified:  ${n.remote} ${n.address} serial ${n.serial}: ${n.result}${n.detail ? ` (${n.detail})` : ''} at ${n.at}`);
+  if (z.role !== undefined) lines.push(`  role:      ${z.role}`);
+  const sec = z.secondary;
+  if (sec !== undefined) {
+    lines.push(`  refreshed: ${sec.lastRefresh ?? '-'}`, `  next:      ${sec.nextRefresh ?? '-'}`, `  expires:   ${sec.expiresAt ?? '-'}${sec.expired ? ' (EXPIRED: answered SERVFAIL)' : ''}`);
+    if (sec.lastError !== null) lines.push(`  refresh error: ${sec.lastError}`);
+    const t = sec.lastTransfer;
+    if (t !== null) lines.push(`  transfer:  ${t.kind} from ${t.from} at ${t.at}: ${t.result}, ${t.records} records, ${t.bytes} bytes, ${t.durationMs} ms${t.error !== null ? ` (${t.error})` : ''}`);
+  }
   return lines.join('\n');
 }
 

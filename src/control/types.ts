@@ -28,6 +28,8 @@ export type ZoneResult =
   | { readonly zone: string; readonly status: 'removed'; readonly serial: number | null };
 
 /** One zone's state in the writer. */
+import type { SecondaryStatus } from '../xfr/secondary.ts';
+
 export interface ZoneStatus {
   readonly zone: string;
   readonly file: string;
@@ -37,10 +39,15 @@ export interface ZoneStatus {
   readonly last: ZoneResult | null;
   /** Loads and reloads of this zone that failed since it was configured. */
   readonly failures: number;
+  /** primary: served from its file; secondary: transferred from its primaries. */
+  readonly role?: 'primary' | 'secondary';
+  /** Secondary zones: refresh timers and the last transfer. */
+  readonly secondary?: SecondaryStatus;
   /** Primary side: changesets and octets in the zone's journal (IXFR out), and the last NOTIFY outcome per target. */
   readonly journal?: { readonly depth: number; readonly bytes: number };
   readonly notified?: readonly { readonly remote: string; readonly address: string; readonly serial: number; readonly result: string; readonly detail: string | null; readonly attempts: number; readonly at: string }[];
 }
+
 
 /** Callbacks the server hands to the control server; each runs in the main thread. */
 export interface ControlHandlers {

@@ -4,3 +4,4 @@ export { startMetricsServer, parseLoopbackListen, MetricsSetupError, type Metric
 export { QUERY_CHANNEL, ZONE_CHANNEL, type QueryEvent, type ZoneEvent } from './channels.ts';
 export { METRICS } from './names.ts';
 export { registerZoneStateMetrics } from './zones.ts';
+export { registerXfrInMetrics } from './xfr-in.ts';

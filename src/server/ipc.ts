@@ -3,6 +3,9 @@ import type { Config } from '../config/load.ts';
 import type { WorkerReport } from '../control/types.ts';
 import type { Changeset, ZoneImage } from '../store/index.ts';
 import type { ResourceRecord } from '../wire/record.ts';
+import type { TransferData } from '../xfr/build.ts';
+
+export type { TransferData } from '../xfr/build.ts';
 
 export interface BoundListener {
   readonly proto: 'udp' | 'tcp';
@@ -33,6 +36,8 @@ export type WorkerMessage =
   | { readonly cmd: 'dunlin:report'; readonly id: number; readonly report: WorkerReport }
   /** The zone set of publication `id` is the one this thread answers from now. */
   | { readonly cmd: 'dunlin:zones-applied'; readonly id: number }
+  /** A NOTIFY for a secondary zone was accepted (ACL and TSIG checked): the main thread checks the primaries' SOA now. */
+  | { readonly cmd: 'dunlin:notify'; readonly zone: string; readonly serial: number | null; readonly peer: string }
   /** IXFR out: the changesets of `zone` (lowercase, trailing dot) from `serial` to its newest version. */
   | { readonly cmd: 'dunlin:ixfr-request'; readonly id: number; readonly zone: string; readonly serial: number }
   | { readonly cmd: 'dunlin:stopped' };
@@ -63,7 +68,10 @@ export interface LoadJob {
   readonly background: boolean;
   /** The version served now: after building, the loader sends the changeset from it to the new one. */
   readonly previous: ZoneImage | null;
+  /** A received zone transfer: built from these messages instead of parsing `file`, then written to `file` (temp, fsync, rename). */
+  readonly transfer?: TransferData;
 }
+
 
 /** A record as plain data that crosses threads (a Name does not survive structured cloning). */
 export interface WireRecord {
@@ -99,7 +107,7 @@ function hasCmd(m: unknown): m is { cmd: string } {
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:zones-applied' || m.cmd === 'dunlin:ixfr-request' || m.cmd === 'dunlin:stopped');
+  return hasCmd(m) && (m.cmd === 'dunlin:ready' || m.cmd === 'dunlin:failed' || m.cmd === 'dunlin:report' || m.cmd === 'dunlin:zones-applied' || m.cmd === 'dunlin:notify' || m.cmd === 'dunlin:ixfr-request' || m.cmd === 'dunlin:stopped');
 }
 
 export function isMainMessage(m: unknown): m is MainMessage {

@@ -1,10 +1,12 @@
 // Owns the zone loader thread's entry: fingerprint, parse, check and build one zone per job, off every serving thread and off the main thread.
-import { readlinkSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { diffZones, HISTORY_DEFAULTS, loadZoneIntoStore, Zone } from '../store/index.ts';
+import type { Changeset } from '../store/index.ts';
+import { buildTransfer, zoneText } from '../xfr/build.ts';
 import { encodeChangeset } from './changes.ts';
 import { Name } from '../wire/name.ts';
 import { formatProblem, readZoneText } from '../zone/index.ts';
@@ -14,7 +16,63 @@ import type { ChangesReply, LoadJob, LoadReply } from './ipc.ts';
 /** At most this many problems travel back per zone (a 1M-line file of errors must not become a 1M-entry message). */
 const MAX_PROBLEMS = 100;
 
-function run(job: LoadJob): { reply: LoadReply; built: Zone | null } {
+/**
+ * Writes a version as a master file the crash-safe way: a temporary file next to it, fsync,
+ * rename over the old copy, fsync of the directory (so the rename itself survives a crash).
+ */
+function persist(text: Iterable<string>, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    for (const chunk of text) writeSync(fd, chunk, null, 'latin1');
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  try {
+    const dfd = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // a directory that cannot be opened for fsync (some filesystems): the rename stands
+  }
+}
+
+/** A received transfer: build it (off the main thread), persist the copy, then reply as a load would. */
+function runTransfer(job: LoadJob): { reply: LoadReply; built: Zone | null; changeset?: Changeset | null } {
+  const t = job.transfer!;
+  const t0 = performance.now();
+  const failed = (why: string): { reply: LoadReply; built: null } => ({ reply: { id: job.id, status: 'failed', fingerprint: null, errors: [`${t.source}: error: ${why}`], errorCount: 1, warnings: [] }, built: null });
+  let b;
+  try {
+    b = buildTransfer(Name.fromText(job.zone), t.kind, t.messages, job.previous ? Zone.fromImage(job.previous) : null, t.maxRecords, t.source);
+  } catch (err) {
+    return failed(err instanceof Error ? err.message : String(err));
+  }
+  try {
+    // AXFR: the text that was parsed; IXFR: the new version printed.
+    persist(b.text !== null ? [b.text] : zoneText(b.zone), job.file);
+  } catch (err) {
+    return failed(`cannot write the zone copy ${job.file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const ms = Math.round((performance.now() - t0) * 100) / 100;
+  return {
+    reply: { id: job.id, status: 'built', fingerprint: zoneFingerprint(job.file), image: b.zone.image(), serial: b.zone.serial, records: b.zone.recordCount, ms, warnings: b.warnings },
+    built: b.zone,
+    changeset: b.changeset,
+  };
+}
+
+function run(job: LoadJob): { reply: LoadReply; built: Zone | null; changeset?: Changeset | null } {
+  if (job.transfer) return runTransfer(job);
   const read = new Map<string, Buffer>();
   const fingerprint = zoneFingerprint(job.file, read);
   if (fingerprint === job.fingerprint) return { reply: { id: job.id, status: 'unchanged', fingerprint }, built: null };
@@ -77,12 +135,13 @@ if (port === null) throw new Error('loader-thread.ts runs only as a worker threa
 port.on('message', (job: LoadJob) => {
   if (job.background) giveWay();
   // The image's columns are SharedArrayBuffers: posting shares them, so the built zone is never copied.
-  const { reply, built } = run(job);
+  const { reply, built, changeset } = run(job);
   port.postMessage(reply);
   if (built !== null && job.previous !== null) {
     let c: ChangesReply;
     try {
-      c = changes(job, built);
+      // A transfer computed its changeset while building (IXFR: the changes it applied).
+      c = changeset !== undefined ? { id: job.id, status: 'changes', changeset: changeset === null ? null : encodeChangeset(changeset) } : changes(job, built);
     } catch {
       c = { id: job.id, status: 'changes', changeset: null };
     }

@@ -65,7 +65,9 @@ export class ZoneLoader implements ZoneLoadService {
       return;
     }
     this.#current = q;
-    this.#spawn().postMessage(q.job);
+    // A transfer's messages move to the loader thread instead of being copied (the main thread is done with them).
+    const moved = q.job.transfer ? [...new Set(q.job.transfer.messages.map((m) => m.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) : [];
+    this.#spawn().postMessage(q.job, moved);
   }
 
   #spawn(): Worker {

@@ -14,6 +14,8 @@ import { ZoneLoader } from './loader.ts';
 import { ListenError, prepareListen } from './ports.ts';
 import { onSigusr1 } from './signals.ts';
 import { describeResult, ZoneWriter } from './zone-writer.ts';
+import { startSecondaries } from './secondaries.ts';
+import type { Secondaries } from './secondaries.ts';
 import { encodeChangeset } from './changes.ts';
 import { PrimarySide } from '../xfr/primary-side.ts';
 import { HISTORY_DEFAULTS } from '../store/index.ts';
@@ -124,6 +126,8 @@ class Primary {
   #finish: (code: number) => void = () => undefined;
   #startupFailed: ((why: string) => void) | null = null;
   #allExited: (() => void) | null = null;
+  /** Refresh timers and transfers of the secondary zones (null until the server is ready). */
+  #secondaries: Secondaries | null = null;
 
   constructor(config: Config, log: Logger, out: NodeJS.WritableStream, fileConfig: Config, reread: (() => Config) | undefined) {
     this.#config = config;
@@ -184,6 +188,8 @@ class Primary {
       return 1;
     }
     this.#phase = 'running';
+    // Secondary zones check their primaries once the server answers (a copy on disk is served meanwhile).
+    this.#secondaries = startSecondaries(this.#config, this.#writer, this.#log);
     const udp = this.#listeners.filter((l) => l.proto === 'udp').map((l) => l.address);
     const tcp = this.#listeners.filter((l) => l.proto === 'tcp').map((l) => l.address);
     const counts = this.#writer.counts();
@@ -248,6 +254,9 @@ class Primary {
           break;
         case 'dunlin:zones-applied':
           this.#applied(m.id, w);
+          break;
+        case 'dunlin:notify':
+          this.#secondaries?.notify(m.zone, m.serial, m.peer);
           break;
         case 'dunlin:ixfr-request': {
           const cs = this.#writer.changesSince(m.zone, m.serial);
@@ -385,7 +394,8 @@ class Primary {
     threads: () => this.#slots.filter((s) => s.threadId !== null).map((s): WorkerThreadInfo => ({ worker: s.index, threadId: s.threadId! })),
     zones: () => this.#writer.status().map((z) => {
       const p = this.#primarySide.status(z.zone);
-      return { ...z, journal: { depth: p.journalDepth, bytes: p.journalBytes }, notified: p.notified };
+      const d = { ...z, journal: { depth: p.journalDepth, bytes: p.journalBytes }, notified: p.notified };
+      return this.#secondaries?.decorate(d) ?? d;
     }),
     dnsPorts: () => [...new Set(this.#listeners.filter((l) => l.proto === 'tcp').map((l) => Number(/:(\d+)$/.exec(l.address)?.[1] ?? 0)))],
     ...(this.#testHooks ? { crashWorker: (index: number) => this.#crash(index) } : {}),
@@ -403,10 +413,13 @@ class Primary {
     if (this.#phase !== 'running') return [];
     if (zone !== undefined) {
       this.#log.info({ trigger, zone }, 'reloading one zone');
+      // A secondary zone is also checked against its primaries at once (Knot's zone-refresh).
+      this.#secondaries?.refresh(zone);
       return this.#writer.reloadZone(zone);
     }
     this.#log.info({ trigger }, this.#reread ? 'reloading the configuration and zones' : 'reloading zones');
     const results = await this.#writer.reload(this.#rereadConfig());
+    this.#secondaries?.reconfigure(this.#config);
     this.#warnIfNothingServed();
     return results;
   }
@@ -484,10 +497,11 @@ class Primary {
     }
     if (c.metrics.listen !== null) {
       try {
-        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics, registerZoneStateMetrics } = await import('../metrics/index.ts');
+        const { startMetricsServer, createWorkerRegistry, requestWorkerMetrics, registerZoneStateMetrics, registerXfrInMetrics } = await import('../metrics/index.ts');
         // The zone gauges live here, where zones are built; the threads contribute query and connection metrics.
         const own = createWorkerRegistry();
         registerZoneStateMetrics(own.registry, () => this.#writer.status());
+        const stopXfrIn = registerXfrInMetrics(own.registry);
         const srv = await startMetricsServer({
           listen: formatAddress(c.metrics.listen),
           log: this.#log,
@@ -496,7 +510,10 @@ class Primary {
           local: own.registry,
           ...(c.metrics.token !== null ? { token: c.metrics.token } : {}),
         });
-        this.#closers.push(() => srv.close().then(() => own.dispose()));
+        this.#closers.push(() => srv.close().then(() => {
+          stopXfrIn();
+          own.dispose();
+        }));
       } catch (err) {
         return err instanceof Error ? err.message : String(err);
       }
@@ -533,6 +550,8 @@ class Primary {
   };
 
   async #shutdown(): Promise<void> {
+    await this.#secondaries?.close();
+    this.#secondaries = null;
     await this.#stopAll(false);
     await this.#closeServices();
     this.#removeSignals();

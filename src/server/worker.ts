@@ -12,6 +12,7 @@ import { connectionRegistry } from '../transport/registry.ts';
 import { TcpTransport } from '../transport/tcp.ts';
 import { UdpTransport } from '../transport/udp.ts';
 import { Name } from '../wire/name.ts';
+import { registerNotifyHandler, workerNotifyDeps } from '../xfr/inbound-notify.ts';
 import { registerTransferHandlers } from '../xfr/worker-side.ts';
 import { decodeChangeset } from './changes.ts';
 import type { BoundListener, WorkerData, WorkerMessage } from './ipc.ts';
@@ -40,6 +41,7 @@ export async function runWorker(data: WorkerData, log: Logger, port: MessagePort
   // Replaced, never mutated: a query reads one ZoneSet from start to end, so a swap lands between two queries.
   let zones = zoneSetOf(data.images, data.unserved);
   const router = new QueryRouter();
+  registerNotifyHandler(router, workerNotifyDeps(config, (zone, serial, peer) => send({ cmd: 'dunlin:notify', zone, serial, peer })));
   const transfers = registerTransferHandlers(router, { config, zones: () => zones, log, ask: (id, zone, serial) => send({ cmd: 'dunlin:ixfr-request', id, zone, serial }) });
   const respond = createResponder({ zones: () => zones, udpPayloadSize: config.udp.payloadSize, router });
   const udp = new UdpTransport({ respond, log, reusePort: true, socketBufferBytes: config.udp.socketBufferBytes, io: config.udp.io });

@@ -1,5 +1,6 @@
 // Owns the zone writer in the main thread: per-zone state (current image, serial, source, loaded-at, last result), reloads through the loader thread, publishing.
 import diagnostics from 'node:diagnostics_channel';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ZoneSpec } from '../config/load.ts';
 import type { ZoneResult, ZoneStatus } from '../control/types.ts';
@@ -7,13 +8,15 @@ import { ZONE_CHANNEL } from '../metrics/channels.ts';
 import type { ZoneEvent } from '../metrics/channels.ts';
 import { HISTORY_DEFAULTS, updateZone, soaWithSerial, Zone, ZoneHistory } from '../store/index.ts';
 import type { HistoryLimits } from '../store/index.ts';
+import { RRType } from '../wire/constants.ts';
+import type { ResourceRecord } from '../wire/record.ts';
 import { serialGt } from '../wire/serial.ts';
 import { bumpedSerial } from '../xfr/serial-policy.ts';
 import type { NewVersion } from '../xfr/types.ts';
 import type { Changeset, ZoneImage } from '../store/index.ts';
 import { Name } from '../wire/name.ts';
 import { decodeChangeset } from './changes.ts';
-import type { LoadReply, WireChangeset } from './ipc.ts';
+import type { LoadReply, TransferData, WireChangeset } from './ipc.ts';
 import type { ZoneLoadService } from './loader.ts';
 
 interface ZoneState {
@@ -30,6 +33,8 @@ interface ZoneState {
   error: string | null;
   last: ZoneResult | null;
   failures: number;
+  /** A secondary zone past its SOA expire without a successful refresh: kept, but answered SERVFAIL (RFC 1034 §4.3.5). */
+  expired: boolean;
   /** The serial the file had when the serial policy replaced it in the version served (null: not replaced). */
   bumpedFrom: number | null;
 }
@@ -37,7 +42,7 @@ interface ZoneState {
 const zoneChannel = diagnostics.channel(ZONE_CHANNEL);
 
 function newState(spec: ZoneSpec, limits: HistoryLimits): ZoneState {
-  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(limits), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, bumpedFrom: null };
+  return { spec, origin: Name.fromText(spec.name), history: new ZoneHistory(limits), fingerprint: null, image: null, serial: null, records: 0, loadedAt: null, error: null, last: null, failures: 0, bumpedFrom: null, expired: false };
 }
 
 /** One line for humans (logs, the control `reload` summary); code looks at the typed result instead. */
@@ -139,7 +144,7 @@ export class ZoneWriter {
   /** The images of every zone served now, in configuration order. */
   images(): ZoneImage[] {
     const out: ZoneImage[] = [];
-    for (const s of this.#states) if (s.image !== null) out.push(s.image);
+    for (const s of this.#states) if (s.image !== null && !s.expired) out.push(s.image);
     return out;
   }
 
@@ -176,7 +181,7 @@ export class ZoneWriter {
 
   /** Zones served now. */
   get served(): number {
-    return this.#states.filter((s) => s.image !== null).length;
+    return this.#states.filter((s) => s.image !== null && !s.expired).length;
   }
 
   /** Zone versions built since start (each one parsed exactly once, whatever the number of workers). */
@@ -189,15 +194,15 @@ export class ZoneWriter {
     let loaded = 0;
     let failed = 0;
     for (const s of this.#states) {
-      if (s.image !== null) loaded++;
-      if (s.image === null || s.last?.status === 'failed') failed++;
+      if (s.image !== null && !s.expired) loaded++;
+      if (s.image === null || s.expired || s.last?.status === 'failed') failed++;
     }
     return { configured: this.#states.length, loaded, failed };
   }
 
   /** Names of configured zones that have no version to serve (failed or not loaded yet). */
   unserved(): string[] {
-    return this.#states.filter((s) => s.image === null).map((s) => s.spec.name);
+    return this.#states.filter((s) => s.image === null || s.expired).map((s) => s.spec.name);
   }
 
   status(): ZoneStatus[] {
@@ -243,6 +248,47 @@ export class ZoneWriter {
     });
   }
 
+  /**
+   * Publishes a received zone transfer as the zone's new version (secondary zones): the loader
+   * thread builds it and writes the copy to the zone's file, the version goes through the same
+   * history path as a reload, and every worker switches to it between two queries. A transfer
+   * that fails to build changes nothing. Runs in the writer's turn like every other change.
+   */
+  applyTransfer(name: string, transfer: TransferData): Promise<ZoneResult | null> {
+    const key = Name.fromText(name).key;
+    return this.#enqueue(async () => {
+      const s = this.#states.find((x) => x.origin.key === key);
+      if (!s) return null;
+      const [r] = await this.#run('transfer', [s], transfer);
+      return r ?? null;
+    });
+  }
+
+  /**
+   * Marks a secondary zone expired (its SOA expire passed without a successful refresh: answered
+   * SERVFAIL, RFC 1034 §4.3.5) or fresh again; the version is kept for when it recovers.
+   */
+  setExpired(name: string, expired: boolean): Promise<void> {
+    const key = Name.fromText(name).key;
+    return this.#enqueue(async () => {
+      const s = this.#states.find((x) => x.origin.key === key);
+      if (!s || s.expired === expired) return;
+      s.expired = expired;
+      this.#log[expired ? 'error' : 'info']({ zone: s.spec.name, serial: s.serial }, expired ? 'zone expired: answering SERVFAIL until a refresh succeeds' : 'zone refreshed after expiry: served again');
+      await this.#publish();
+    });
+  }
+
+  /** The SOA record of the version held for a zone (served or expired), or null. */
+  soa(name: string): ResourceRecord | null {
+    const key = Name.fromText(name).key;
+    const s = this.#states.find((x) => x.origin.key === key);
+    if (!s || s.image === null) return null;
+    const z = Zone.fromImage(s.image);
+    const set = z.soa;
+    return set ? { name: z.origin, type: RRType.SOA, class: 1, ttl: set.ttl, rdata: Uint8Array.from(set.first()) } : null;
+  }
+
   /** One writer turn at a time: loads, reloads and reconfigurations never interleave. */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const p = this.#tail.then(task, task);
@@ -250,10 +296,19 @@ export class ZoneWriter {
     return p;
   }
 
-  async #run(what: 'load' | 'reload', only?: readonly ZoneState[]): Promise<ZoneResult[]> {
+  async #run(what: 'load' | 'reload' | 'transfer', only?: readonly ZoneState[], transfer?: TransferData): Promise<ZoneResult[]> {
     const results: ZoneResult[] = [];
     for (const s of only ?? this.#states) {
       const previous = s.image;
+      if (transfer === undefined && previous === null && s.spec.role === 'secondary' && !existsSync(s.spec.file)) {
+        // A secondary without a copy yet: nothing to load, not an error; answered SERVFAIL until its first transfer.
+        const r: ZoneResult = { zone: s.spec.name, status: 'failed', problems: ['no copy yet: waiting for the first transfer from its primaries'], errorCount: 1, servingSerial: null };
+        s.last = r;
+        results.push(r);
+        if (this.unserved().join('\n') !== this.#publishedUnserved) await this.#publish();
+        this.#log.info({ zone: s.spec.name, file: s.spec.file }, 'secondary zone has no copy yet: waiting for the first transfer');
+        continue;
+      }
       const servedSerial = previous !== null ? s.serial : null;
       // The loader sends the changeset from `previous` some time after a `built` reply (always: null when too large or failed).
       let changesArrived: (cs: WireChangeset | null) => void = () => undefined;
@@ -261,11 +316,13 @@ export class ZoneWriter {
         changesArrived = resolve;
       });
       const reply = await this.#loader.load(
-        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload', previous },
+        { zone: s.spec.name, file: s.spec.file, fingerprint: s.fingerprint, background: what === 'reload' || (what === 'transfer' && previous !== null), previous, ...(transfer ? { transfer } : {}) },
         (cs) => changesArrived(cs),
       );
       s.bumpedFrom = null;
       const r = this.#apply(s, reply);
+      // A transfer that built is a successful refresh: an expired zone is served again.
+      if (r.status === 'loaded' && what === 'transfer') s.expired = false;
       s.last = r;
       results.push(r);
       // Published per zone, as soon as it is built: a big zone later in the list does not delay this one.
@@ -326,13 +383,14 @@ export class ZoneWriter {
     }
   }
 
-  #report(s: ZoneState, r: ZoneResult, reply: LoadReply, what: 'load' | 'reload'): void {
+  #report(s: ZoneState, r: ZoneResult, reply: LoadReply, how: 'load' | 'reload' | 'transfer'): void {
     const zone = s.spec.name;
     if (reply.status !== 'unchanged') for (const w of reply.warnings) this.#log.warn({ zone, problem: w }, w);
+    const what = how === 'transfer' ? 'reload' : how;
     const result = describeResult(r, what);
     switch (r.status) {
       case 'loaded':
-        this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, what === 'load' ? 'zone loaded' : 'zone reloaded');
+        this.#log.info({ zone, status: r.status, records: r.records, serial: r.serial, ms: r.ms, result }, how === 'load' ? 'zone loaded' : how === 'transfer' ? 'zone transferred' : 'zone reloaded');
         if (zoneChannel.hasSubscribers) {
           const ev: ZoneEvent = { zone, serial: r.serial, records: r.records, ms: r.ms };
           zoneChannel.publish(ev);
@@ -346,7 +404,7 @@ export class ZoneWriter {
       case 'failed':
         // Each problem is logged once, here: the loader thread and the serving threads never log zone problems.
         for (const p of r.problems) this.#log.error({ zone, problem: p }, p);
-        this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, what === 'load' ? 'zone load failed' : 'zone reload failed');
+        this.#log.error({ zone, file: s.spec.file, status: r.status, errors: r.errorCount, keeping: r.servingSerial, result }, how === 'load' ? 'zone load failed' : how === 'transfer' ? 'zone transfer not applied' : 'zone reload failed');
         break;
     }
   }

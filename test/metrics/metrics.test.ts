@@ -102,6 +102,10 @@ test('real threads: GET /metrics aggregates both worker threads, the main thread
   assert.deepEqual(lint(fams), []);
   for (const { name } of Object.values(METRICS)) assert.ok(fams.has(name), `${name} is exported`);
   assert.equal(value(fams, 'dunlin_metrics_workers_reporting'), 2);
+  assert.equal(value(fams, 'dunlin_xfr_in_total', { zone: 'example.', kind: 'ixfr', result: 'ok' }), 1);
+  assert.equal(value(fams, 'dunlin_xfr_in_total', { zone: 'example.', kind: 'axfr', result: 'failed' }), 1);
+  assert.equal(value(fams, 'dunlin_xfr_in_bytes_total', { zone: 'example.', kind: 'ixfr' }), 900);
+  assert.equal(value(fams, 'dunlin_notify_received_total', { zone: 'example.' }), 1);
   assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'A' }), 3);
   assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'tcp', rcode: 'NXDOMAIN', qtype: 'AAAA' }), 2);
   assert.equal(value(fams, 'dunlin_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'other' }), 1);

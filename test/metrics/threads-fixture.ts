@@ -1,7 +1,7 @@
 // Test fixture: 2 worker threads that publish known query events and a main thread with the metrics endpoint and the zone gauges, as the server runs them.
 import { channel } from 'node:diagnostics_channel';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createWorkerRegistry, installWorkerMetrics, registerZoneStateMetrics, requestWorkerMetrics, setRegistrySource, startMetricsServer, QUERY_CHANNEL, ZONE_CHANNEL } from '../../src/metrics/index.ts';
+import { createWorkerRegistry, installWorkerMetrics, registerXfrInMetrics, registerZoneStateMetrics, requestWorkerMetrics, setRegistrySource, startMetricsServer, QUERY_CHANNEL, ZONE_CHANNEL } from '../../src/metrics/index.ts';
 
 const log = { info() {}, warn() {}, error: (o: object, m?: string) => { process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`); } };
 
@@ -15,6 +15,11 @@ if (isMainThread) {
     { zone: 'example.', file: 'example.zone', serial: 2026112701, records: 42, loadedAt: new Date().toISOString(), last: null, failures: 0 },
     { zone: 'broken.', file: 'broken.zone', serial: null, records: 0, loadedAt: null, last: null, failures: 3 },
   ]);
+  // Inbound transfer metrics: one IXFR applied, one AXFR failed, one NOTIFY accepted.
+  registerXfrInMetrics(own.registry);
+  channel('dunlin:xfr-in').publish({ zone: 'example.', kind: 'ixfr', result: 'ok', durationMs: 120, records: 42, bytes: 900 });
+  channel('dunlin:xfr-in').publish({ zone: 'example.', kind: 'axfr', result: 'failed', durationMs: 30000, records: 0, bytes: 0 });
+  channel('dunlin:notify-in').publish({ zone: 'example.' });
   const workers = [1, 2].map((w) => new Worker(new URL(import.meta.url), { workerData: w }));
   for (const w of workers) {
     w.on('message', (m: unknown) => {
