@@ -200,11 +200,10 @@ function command(id: ServerId, o: StartOptions, port: number): { cmd: string; ar
     }
     case 'dunlin':
     case 'dunlin-dgram': {
-      let config: string[] = [];
-      if (id === 'dunlin-dgram') {
-        writeFileSync(join(o.dir, 'dunlin.yaml'), 'udp:\n  io: dgram\n');
-        config = ['--config', join(o.dir, 'dunlin.yaml')];
-      }
+      // Always a config file in the run's directory: `storage` (journals) defaults to the config's
+      // directory, which without a file would be the working directory, the repository.
+      writeFileSync(join(o.dir, 'dunlin.yaml'), `storage: ${JSON.stringify(o.dir)}\nudp:\n  io: ${id === 'dunlin-dgram' ? 'dgram' : 'auto'}\n`);
+      const config = ['--config', join(o.dir, 'dunlin.yaml')];
       return {
         cmd: process.execPath,
         args: [
